@@ -1,0 +1,198 @@
+#include "app/workload.hpp"
+
+namespace almanac::app {
+
+namespace {
+constexpr int64_t kHour = 3'600'000'000LL;
+constexpr int64_t kDay = 24 * kHour;
+}  // namespace
+
+Workload::Workload(uint64_t seed, int64_t start_us) : rng_(seed), start_us_(start_us) {}
+
+int64_t Workload::pick(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return 1 + static_cast<int64_t>(rng_() % 3);  // probably missing: refused
+  return ids[rng_() % ids.size()];
+}
+
+int64_t Workload::any_user() { return pick(users_); }
+
+void Workload::observe(const cmd::CommandResult& result) {
+  if (!result.status.is_ok() || result.duplicate) return;
+  std::lock_guard lock(mu_);
+  for (const Envelope& e : result.events) {
+    switch (e.payload.type) {
+      case ev::Payload::UserRegistered: users_.push_back(e.stream_id); break;
+      case ev::Payload::CalendarCreated: calendars_.push_back(e.stream_id); break;
+      case ev::Payload::EventScheduled:
+        events_.push_back(e.stream_id);
+        if (e.payload.AsEventScheduled()->visibility == ev::Visibility::Public)
+          public_events_.push_back(e.stream_id);
+        break;
+      case ev::Payload::TaskCreated: tasks_.push_back(e.stream_id); break;
+      case ev::Payload::PollCreated:
+        polls_.push_back(e.stream_id);
+        option_of_poll_.push_back(e.payload.AsPollCreated()->first_option_id);
+        break;
+      case ev::Payload::InboxItemCaptured: inbox_.push_back(e.stream_id); break;
+      case ev::Payload::SessionStarted: sessions_.push_back(e.stream_id); break;
+      default: break;
+    }
+  }
+}
+
+cmd::Command Workload::make_event_command(int64_t actor) {
+  ev::EventScheduledT ev;
+  ev.owner_id = actor;
+  ev.title = "event " + std::to_string(counter_);
+  ev.start = start_us_ + static_cast<int64_t>(rng_() % 2000) * kHour;
+  ev.end = ev.start + (1 + static_cast<int64_t>(rng_() % 4)) * kHour;
+  ev.fields = event_field::kTitle | event_field::kStart | event_field::kEnd;
+  switch (rng_() % 6) {
+    case 0:
+      ev.is_all_day = true;
+      ev.fields |= event_field::kAllDay;
+      break;
+    case 1: {
+      ev.repeat = static_cast<ev::RepeatFrequency>(1 + rng_() % 4);
+      ev.is_recurring = true;
+      ev.fields |= event_field::kRepeat | event_field::kRecurring;
+      if (rng_() % 2) {
+        ev.repeat_until_day = static_cast<int32_t>(ev.start / kDay + 30 + rng_() % 700);
+        ev.fields |= event_field::kRepeatUntil;
+      }
+      break;
+    }
+    case 2:
+      ev.visibility = ev::Visibility::Public;
+      ev.max_participants = 2 + static_cast<int32_t>(rng_() % 4);
+      ev.location = "Room " + std::to_string(rng_() % 9);
+      ev.fields |= event_field::kVisibility | event_field::kMaxParticipants | event_field::kLocation;
+      break;
+    case 3:
+      ev.description = "about " + std::to_string(rng_() % 100);
+      ev.category = (rng_() % 2) ? "work" : "home";
+      ev.metadata_json = R"({"priority":"high"})";
+      ev.fields |= event_field::kDescription | event_field::kCategory | event_field::kMetadata;
+      break;
+    default:
+      break;
+  }
+  if (!calendars_.empty() && rng_() % 3 == 0) ev.calendar_id = pick(calendars_);
+  if (rng_() % 10 == 0) ev.end = ev.start - kHour;  // invalid: refused
+  cmd::ScheduleEvent s;
+  s.event = std::move(ev);
+  s.reject_conflicts = rng_() % 4 == 0;
+  return s;
+}
+
+cmd::CommandEnvelope Workload::next() {
+  ++counter_;
+  cmd::CommandEnvelope c;
+  c.correlation_id = "w-" + std::to_string(counter_);
+  std::lock_guard lock(mu_);
+  const int64_t actor = any_user();
+  c.actor_id = actor;
+  const uint64_t roll = users_.size() < 5 ? 0 : rng_() % 100;
+  const std::string n = std::to_string(counter_);
+
+  if (roll < 6) {
+    c.actor_id = 0;
+    c.command = cmd::RegisterUser{"user" + n, "User" + n + "@example.com",
+                                  "$argon2id$v=19$m=65536,t=2,p=1$fixture$" + n, "First" + n,
+                                  "Last" + n, "Full Name " + n};
+  } else if (roll < 10) {
+    c.command = cmd::CreateCalendar{actor, (rng_() % 5 ? "calendar " + n : std::string("Work")),
+                                    rng_() % 2 ? std::optional<std::string>("#FF5733") : std::nullopt};
+  } else if (roll < 30) {
+    c.command = make_event_command(actor);
+  } else if (roll < 36) {
+    ev::EventUpdatedT u;
+    u.title = "renamed " + n;
+    u.fields = event_field::kTitle;
+    if (rng_() % 2) {
+      u.start = start_us_ + static_cast<int64_t>(rng_() % 2000) * kHour;
+      u.end = u.start + kHour;
+      u.fields |= event_field::kStart | event_field::kEnd;
+    }
+    c.command = cmd::UpdateEvent{pick(events_), std::move(u), rng_() % 3 == 0};
+  } else if (roll < 39) {
+    c.command = cmd::DeleteEvent{pick(events_)};
+  } else if (roll < 44) {
+    c.command = cmd::ShareEvent{pick(events_), any_user(),
+                                rng_() % 2 ? ev::Role::Editor : ev::Role::Viewer};
+  } else if (roll < 46) {
+    c.command = cmd::UnshareEvent{pick(events_), any_user()};
+  } else if (roll < 54) {
+    c.command = cmd::JoinEvent{pick(public_events_)};
+  } else if (roll < 57) {
+    c.command = cmd::LeaveEvent{pick(public_events_)};
+  } else if (roll < 62) {
+    ev::TaskCreatedT t;
+    t.event_id = pick(public_events_);
+    t.title = "task " + n;
+    t.priority = static_cast<ev::TaskPriority>(rng_() % 3);
+    t.fields = task_field::kTitle | task_field::kPriority;
+    if (rng_() % 2) {
+      t.assignee_id = any_user();
+      t.fields |= task_field::kAssignee;
+    }
+    c.command = cmd::CreateTask{std::move(t)};
+  } else if (roll < 65) {
+    c.command = cmd::AssignTask{pick(tasks_), any_user()};
+  } else if (roll < 68) {
+    c.command = cmd::CompleteTask{pick(tasks_)};
+  } else if (roll < 71) {
+    ev::PollCreatedT p;
+    p.event_id = pick(public_events_);
+    p.title = "poll " + n;
+    p.option_texts = {"A", "B", "C"};
+    p.multiple_choice = rng_() % 3 == 0;
+    c.command = cmd::CreatePoll{std::move(p)};
+  } else if (roll < 80) {
+    int64_t poll = 1, first = 1;
+    if (!polls_.empty()) {
+      size_t i = rng_() % polls_.size();
+      poll = polls_[i];
+      first = option_of_poll_[i];
+    }
+    c.command = cmd::CastBallot{poll, {first + static_cast<int64_t>(rng_() % 3)}};
+  } else if (roll < 84) {
+    ev::InboxItemCapturedT item;
+    item.owner_id = actor;
+    item.content = "idea " + n;
+    item.fields = inbox_field::kContent;
+    c.command = cmd::CaptureInboxItem{std::move(item)};
+  } else if (roll < 86) {
+    cmd::ScheduleEvent s;
+    s.event.owner_id = actor;
+    s.event.title = "from inbox " + n;
+    s.event.start = start_us_ + static_cast<int64_t>(rng_() % 2000) * kHour;
+    s.event.end = s.event.start + kHour;
+    s.event.fields = event_field::kTitle | event_field::kStart | event_field::kEnd;
+    c.command = cmd::ScheduleInboxItem{pick(inbox_), std::move(s)};
+  } else if (roll < 90) {
+    c.command = cmd::StartSession{actor, "jti-" + n, start_us_ + 7 * kDay};
+  } else if (roll < 93) {
+    c.command = cmd::RefreshSession{pick(sessions_), "jti-" + std::to_string(rng_() % counter_),
+                                    "jti-r" + n, start_us_ + 7 * kDay};
+  } else if (roll < 95) {
+    c.command = cmd::EndSession{pick(sessions_), ev::SessionEndReason::Logout};
+  } else if (roll < 97) {
+    cmd::UpdateProfile u;
+    u.user_id = actor;
+    u.fields = user_field::kBio | user_field::kFirstName;
+    u.bio = "bio " + n;
+    u.first_name = "F" + n;
+    c.command = std::move(u);
+  } else if (roll < 98) {
+    c.command = cmd::UpdateCalendar{pick(calendars_), "renamed calendar " + n, std::nullopt};
+  } else if (roll < 99) {
+    c.command = cmd::DeleteCalendar{pick(calendars_)};
+  } else {
+    c.command = cmd::MarkAllNotificationsRead{static_cast<int64_t>(counter_)};
+  }
+  if (rng_() % 50 == 0) c.idempotency_key = "key-" + std::to_string(rng_() % 20);
+  return c;
+}
+
+}  // namespace almanac::app

@@ -1,0 +1,196 @@
+// The single writer: group commit, read-your-write, idempotency, refusals,
+// storage failure, and readers querying while it applies.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <latch>
+#include <thread>
+
+#include "commands/decide.hpp"
+#include "commands/writer.hpp"
+#include "projections/read_models.hpp"
+#include "storage/memory_event_store.hpp"
+
+using namespace almanac;
+
+namespace {
+
+cmd::CommandEnvelope register_user(const std::string& name, std::string key = {}) {
+  cmd::CommandEnvelope c;
+  c.command = cmd::RegisterUser{name, name + "@example.com", "$argon2id$fixture", "", "", ""};
+  c.idempotency_key = std::move(key);
+  return c;
+}
+
+// Fails every append: a full disk or a dead device.
+class FailingStore final : public EventStore {
+ public:
+  std::vector<Result<AppendOutcome>> append(std::vector<Transaction> batch) override {
+    return std::vector<Result<AppendOutcome>>(batch.size(), Result<AppendOutcome>(unavailable("disk full")));
+  }
+  uint64_t head() const override { return 0; }
+  uint64_t stream_version(StreamId) const override { return 0; }
+  Status scan(uint64_t, uint64_t, const ScanFn&) const override { return Status::ok(); }
+  Result<std::vector<Envelope>> read_stream(StreamId, uint64_t, uint64_t) const override {
+    return std::vector<Envelope>{};
+  }
+  Result<std::optional<std::vector<uint64_t>>> find_idempotent(int64_t, std::string_view) const override {
+    return std::optional<std::vector<uint64_t>>{};
+  }
+  Status put_meta(std::string_view, std::string_view) override { return Status::ok(); }
+  Result<std::optional<std::string>> get_meta(std::string_view) const override {
+    return std::optional<std::string>{};
+  }
+};
+
+struct Fixture {
+  storage::MemoryEventStore store;
+  cmd::WriteState state;
+  ManualClock clock;
+  SequentialIds ids;
+  proj::ReadModels models;
+  cmd::Writer writer{store, state, clock, ids};
+  Fixture() {
+    writer.on_apply([this](std::span<const Envelope> b) { models.apply_batch(b); });
+    writer.start();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("concurrent submitters are all committed, in fewer batches than commands") {
+  Fixture f;
+  constexpr int kThreads = 8, kEach = 100;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      std::vector<std::future<cmd::CommandResult>> futures;
+      for (int i = 0; i < kEach; ++i)
+        futures.push_back(f.writer.submit(register_user("u" + std::to_string(t) + "_" + std::to_string(i))));
+      for (auto& fu : futures) ok += fu.get().status.is_ok();
+    });
+  for (auto& t : threads) t.join();
+  CHECK(ok == kThreads * kEach);
+  CHECK(f.store.head() == kThreads * kEach);
+  CHECK(f.models.position() == kThreads * kEach);
+  auto stats = f.writer.stats();
+  CHECK(stats.commands == kThreads * kEach);
+  CHECK(stats.batches >= 1);
+  CHECK(stats.batches < stats.commands);  // submitters queued while a batch synced
+}
+
+TEST_CASE("a caller's completion runs after its events are applied to the read models") {
+  Fixture f;
+  auto r = f.writer.submit(register_user("alice")).get();
+  REQUIRE(r.status.is_ok());
+  REQUIRE(r.events.size() == 1);
+  CHECK(r.events[0].position == 1);
+  CHECK(r.events[0].payload.type == ev::Payload::UserRegistered);
+  CHECK(f.models.position() >= r.events[0].position);
+  auto user = f.models.user_by_username("alice");
+  REQUIRE(user);
+  CHECK(user->id == r.events[0].stream_id);
+}
+
+TEST_CASE("a refused command appends nothing and says why") {
+  Fixture f;
+  REQUIRE(f.writer.submit(register_user("bob")).get().status.is_ok());
+  auto again = f.writer.submit(register_user("bob")).get();
+  CHECK(again.status.code() == Code::kConflict);
+  CHECK(again.events.empty());
+  CHECK(f.store.head() == 1);
+}
+
+TEST_CASE("an idempotency key already applied returns the first result and appends nothing") {
+  Fixture f;
+  auto first = f.writer.submit(register_user("carol", "k1")).get();
+  REQUIRE(first.status.is_ok());
+  auto second = f.writer.submit(register_user("carol", "k1")).get();
+  CHECK(second.status.is_ok());
+  CHECK(second.duplicate);
+  REQUIRE(second.events.size() == 1);
+  CHECK(second.events[0].position == first.events[0].position);
+  CHECK(f.store.head() == 1);
+}
+
+TEST_CASE("a repeated key inside one batch is a duplicate of the first") {
+  storage::MemoryEventStore store;
+  cmd::WriteState state;
+  ManualClock clock;
+  SequentialIds ids;
+  cmd::Writer w(store, state, clock, ids);
+  std::latch in_hook(1), go(1);
+  std::atomic<int> calls{0};
+  w.on_publish([&](std::span<const Envelope>) {
+    if (calls++ == 0) {
+      in_hook.count_down();
+      go.wait();
+    }
+  });
+  w.start();
+  auto a = w.submit(register_user("dave"));
+  in_hook.wait();  // the writer is busy with "dave"
+  auto b = w.submit(register_user("erin", "same"));
+  auto c = w.submit(register_user("erin", "same"));
+  go.count_down();
+  auto rb = b.get(), rc = c.get();
+  REQUIRE(a.get().status.is_ok());
+  REQUIRE(rb.status.is_ok());
+  CHECK_FALSE(rb.duplicate);
+  CHECK(rc.status.is_ok());
+  CHECK(rc.duplicate);
+  REQUIRE(rc.events.size() == 1);
+  CHECK(rc.events[0].position == rb.events[0].position);
+  CHECK(store.head() == 2);
+}
+
+TEST_CASE("a storage failure is reported and suspends writes until restart") {
+  FailingStore store;
+  cmd::WriteState state;
+  ManualClock clock;
+  SequentialIds ids;
+  cmd::Writer w(store, state, clock, ids);
+  int applied = 0;
+  w.on_apply([&](std::span<const Envelope> b) { applied += static_cast<int>(b.size()); });
+  w.start();
+  auto r = w.submit(register_user("frank")).get();
+  CHECK(r.status.code() == Code::kUnavailable);
+  CHECK(w.failed());
+  auto later = w.submit(register_user("grace")).get();
+  CHECK(later.status.code() == Code::kUnavailable);
+  CHECK(applied == 0);
+}
+
+TEST_CASE("after stop, submissions are refused with Unavailable") {
+  Fixture f;
+  f.writer.stop();
+  auto r = f.writer.submit(register_user("heidi")).get();
+  CHECK(r.status.code() == Code::kUnavailable);
+}
+
+TEST_CASE("readers query the read models while the writer applies", "[concurrency]") {
+  Fixture f;
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> reads{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 3; ++i)
+    readers.emplace_back([&] {
+      uint64_t last = 0;
+      while (!done) {
+        uint64_t p = f.models.position();
+        CHECK(p >= last);  // positions only move forward
+        last = p;
+        auto u = f.models.user_by_username("w0");
+        if (p >= 1) CHECK(u.has_value());
+        ++reads;
+      }
+    });
+  std::vector<std::future<cmd::CommandResult>> futures;
+  for (int i = 0; i < 500; ++i) futures.push_back(f.writer.submit(register_user("w" + std::to_string(i))));
+  for (auto& fu : futures) REQUIRE(fu.get().status.is_ok());
+  done = true;
+  for (auto& t : readers) t.join();
+  CHECK(f.models.position() == 500);
+  CHECK(reads > 0);
+}
