@@ -62,7 +62,7 @@ int64_t yearly_start(const Anchor& a, int64_t index) {
 }
 
 // A lower bound on the index of the first occurrence whose start is after
-// `t`: every occurrence before it starts at or before `t`. It is at most two
+// `t`: every occurrence before it starts at or before `t`. It is at most one
 // below the exact index, so the caller's forward scan stays constant-time.
 int64_t index_at_or_before(const Series& s, const Anchor& a, int64_t t) {
   if (t <= s.start) return 0;
@@ -72,16 +72,14 @@ int64_t index_at_or_before(const Series& s, const Anchor& a, int64_t t) {
     case ev::RepeatFrequency::Weekly:
       return floor_div(t - s.start, kMicrosPerWeek);
     case ev::RepeatFrequency::Monthly: {
-      // Occurrence `months - 1` lies in the month before t's, so it starts
-      // before t whatever the clamping.
+      // Occurrence `months` falls in t's month; every earlier one falls in an
+      // earlier month and so starts before t, whatever the clamping.
       const Anchor at = anchor_of(t);
-      const int64_t months =
-          (int64_t{at.year} * 12 + at.month) - (int64_t{a.year} * 12 + a.month);
-      return std::max<int64_t>(0, months - 1);
+      return (int64_t{at.year} * 12 + at.month) - (int64_t{a.year} * 12 + a.month);
     }
     case ev::RepeatFrequency::Yearly: {
-      const Anchor at = anchor_of(t);
-      return std::max<int64_t>(0, int64_t{at.year} - a.year - 1);
+      // Likewise, occurrence `years` falls in t's year.
+      return int64_t{anchor_of(t).year} - a.year;
     }
     default:
       return 0;

@@ -254,6 +254,19 @@ TEST_CASE("zero-length occurrences overlap when window_start <= start < window_e
         std::vector<std::string>{"2024-02-03 12:00", "2024-02-04 12:00"});
   CHECK(r.occurrences[0].end == r.occurrences[0].start);
 
+  // Windows that open exactly on a later zero-length occurrence include it.
+  for (RepeatFrequency f : {RepeatFrequency::Daily, RepeatFrequency::Weekly,
+                            RepeatFrequency::Monthly, RepeatFrequency::Yearly}) {
+    const Series z = series(at(2020, 8, 31, 6), at(2020, 8, 31, 6), f);
+    for (int64_t k : {1, 6, 40}) {
+      const int64_t sk = occurrence_start(z, k);
+      const auto hit = run(z, sk, sk + 1);
+      REQUIRE(hit.occurrences.size() == 1);
+      CHECK(hit.occurrences[0].index == k);
+      CHECK(run(z, sk + 1, sk + 2).occurrences.empty());
+    }
+  }
+
   const Series single = series(t, t, RepeatFrequency::None);
   CHECK(run(single, t, t + 1).occurrences.size() == 1);
   CHECK(run(single, t - 1, t).occurrences.empty());
@@ -396,8 +409,19 @@ TEST_CASE("expand agrees with stepping every occurrence from index 0") {
     else if (u < 5) until = static_cast<int32_t>(floor_day(start) + uniform(0, 3));
     const Series s = series(start, start + dur, f, until);
 
-    const int64_t ws = start + uniform(-5 * 366 * kDay, 70 * 366 * kDay);
-    const int64_t we = ws + (uniform(0, 7) == 0 ? uniform(0, kDay) : uniform(0, 400 * kDay));
+    int64_t ws = start + uniform(-5 * 366 * kDay, 70 * 366 * kDay);
+    int64_t we = ws + (uniform(0, 7) == 0 ? uniform(0, kDay) : uniform(0, 400 * kDay));
+    // Windows whose bounds fall exactly on an occurrence's start or end.
+    if (uniform(0, 2) == 0) {
+      const int64_t k = f == RepeatFrequency::None ? 0 : uniform(0, 900);
+      const int64_t sk = reference_start(s, k);
+      const int64_t choice = uniform(0, 3);
+      if (choice == 0) ws = sk;
+      if (choice == 1) ws = sk + dur;
+      if (choice == 2) we = sk;
+      if (choice == 3) we = sk + dur;
+      if (we < ws) std::swap(ws, we);
+    }
     const size_t cap = uniform(0, 2) == 0 ? static_cast<size_t>(uniform(0, 6)) : kNoCap;
 
     const auto got = run(s, ws, we, cap);
