@@ -1,0 +1,38 @@
+// The inbox read model: captured items by id, uuid and owner.
+//
+// Applies the Inbox/* stream events; InboxItemScheduled marks the item
+// Scheduled and links the event created from it; InboxItemDeleted removes it.
+// Not thread-safe by itself: ReadModels guards it (see read_models.hpp).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <unordered_map>
+
+#include "events/event.hpp"
+#include "projections/common.hpp"
+#include "projections/views.hpp"
+
+namespace almanac::proj {
+
+class InboxModel {
+ public:
+  void apply(const Envelope& e);
+
+  const InboxItemView* find(int64_t id) const;
+  const InboxItemView* find_by_uuid(const ev::Uuid& uuid) const;
+  // The owner's items in id order, optionally only those with `status`.
+  Page<InboxItemView> by_owner(int64_t owner_id, std::optional<ev::InboxStatus> status,
+                               size_t skip, size_t limit) const;
+
+  size_t count() const { return items_.size(); }
+  uint64_t digest() const;
+
+ private:
+  std::unordered_map<int64_t, InboxItemView> items_;
+  std::unordered_map<UuidKey, int64_t, UuidKeyHash> by_uuid_;
+  std::unordered_map<int64_t, std::set<int64_t>> by_owner_;
+};
+
+}  // namespace almanac::proj

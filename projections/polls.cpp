@@ -1,0 +1,199 @@
+#include "projections/polls.hpp"
+
+#include <algorithm>
+
+namespace almanac::proj {
+
+using ev::Payload;
+
+int32_t percent_tenths(int64_t count, int64_t total) {
+  if (total <= 0) return 0;
+  // round(count * 1000 / total) for count >= 0: adding half the divisor
+  // before the floor division rounds halves up, i.e. away from zero.
+  return static_cast<int32_t>((count * 2000 + total) / (2 * total));
+}
+
+void PollsModel::apply(const Envelope& e) {
+  const int64_t id = e.stream_id;
+  switch (e.payload.type) {
+    case Payload::PollCreated: {
+      const auto& c = *e.payload.AsPollCreated();
+      remove(id);
+      Poll p;
+      p.id = id;
+      p.uuid = c.uuid;
+      p.event_id = c.event_id;
+      p.creator_id = c.creator_id;
+      p.title = c.title;
+      p.description = c.description;
+      for (size_t i = 0; i < c.option_texts.size(); ++i) {
+        p.options.push_back({c.first_option_id + static_cast<int64_t>(i), c.option_texts[i], 0});
+      }
+      if (c.has_ends_at) p.ends_at = c.ends_at;
+      p.multiple_choice = c.multiple_choice;
+      p.created_at = e.recorded_at;
+      p.updated_at = e.recorded_at;
+      by_event_[p.event_id].insert(id);
+      polls_.emplace(id, std::move(p));
+      break;
+    }
+    case Payload::BallotCast: {
+      auto it = polls_.find(id);
+      if (it == polls_.end()) break;
+      Poll& p = it->second;
+      const auto& b = *e.payload.AsBallotCast();
+      auto [slot, fresh] = p.ballots.try_emplace(b.user_id);
+      Ballot& ballot = slot->second;
+      if (fresh) {
+        ballot.voted_at = e.recorded_at;
+        ++ballots_;
+      } else if (!p.multiple_choice) {
+        break;
+      }
+      for (int64_t option_id : b.option_ids) {
+        auto opt = std::find_if(p.options.begin(), p.options.end(),
+                                [option_id](const Option& o) { return o.id == option_id; });
+        if (opt == p.options.end()) continue;
+        if (std::find(ballot.choices.begin(), ballot.choices.end(), option_id) !=
+            ballot.choices.end()) {
+          continue;
+        }
+        ballot.choices.push_back(option_id);
+        ++opt->count;
+        ++p.total;
+        if (!p.multiple_choice) break;
+      }
+      p.updated_at = e.recorded_at;
+      break;
+    }
+    case Payload::PollClosed: {
+      auto it = polls_.find(id);
+      if (it == polls_.end() || it->second.closed) break;
+      it->second.closed = true;
+      it->second.closed_at = e.recorded_at;
+      it->second.updated_at = e.recorded_at;
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void PollsModel::remove(int64_t id) {
+  auto it = polls_.find(id);
+  if (it == polls_.end()) return;
+  ballots_ -= it->second.ballots.size();
+  auto ev_it = by_event_.find(it->second.event_id);
+  if (ev_it != by_event_.end()) {
+    ev_it->second.erase(id);
+    if (ev_it->second.empty()) by_event_.erase(ev_it);
+  }
+  polls_.erase(it);
+}
+
+void PollsModel::remove_event(int64_t event_id) {
+  auto it = by_event_.find(event_id);
+  if (it == by_event_.end()) return;
+  const std::set<int64_t> ids = it->second;
+  for (int64_t id : ids) remove(id);
+}
+
+bool PollsModel::ended(const Poll& p, int64_t now) {
+  return p.closed || (p.ends_at && *p.ends_at <= now);
+}
+
+PollView PollsModel::render(const Poll& p, int64_t now, int64_t viewer) const {
+  PollView v;
+  v.id = p.id;
+  v.uuid = p.uuid;
+  v.event_id = p.event_id;
+  v.creator_id = p.creator_id;
+  v.title = p.title;
+  v.description = p.description;
+  v.total_votes = p.total;
+  v.voters = static_cast<int64_t>(p.ballots.size());
+  int64_t best = 0;
+  for (const Option& o : p.options) {
+    PollOptionView ov;
+    ov.id = o.id;
+    ov.text = o.text;
+    ov.vote_count = o.count;
+    ov.percent_tenths = percent_tenths(o.count, p.total);
+    ov.percentage = ov.percent_tenths / 10.0;
+    // Strictly greater: a tie keeps the earlier option.
+    if (o.count > best) {
+      best = o.count;
+      v.winner_option_id = o.id;
+    }
+    v.options.push_back(std::move(ov));
+  }
+  v.ends_at = p.ends_at;
+  v.multiple_choice = p.multiple_choice;
+  v.closed = p.closed;
+  v.closed_at = p.closed_at;
+  v.status = ended(p, now) ? PollStatus::kEnded : PollStatus::kActive;
+  v.created_at = p.created_at;
+  v.updated_at = p.updated_at;
+  auto mine = p.ballots.find(viewer);
+  if (mine != p.ballots.end()) {
+    v.my_choices = mine->second.choices;
+    v.my_voted_at = mine->second.voted_at;
+  }
+  return v;
+}
+
+std::optional<PollView> PollsModel::view(int64_t id, int64_t now, int64_t viewer) const {
+  auto it = polls_.find(id);
+  if (it == polls_.end()) return std::nullopt;
+  return render(it->second, now, viewer);
+}
+
+Page<PollView> PollsModel::query(const PollQuery& q) const {
+  auto matches = [&](const Poll& p) {
+    if (q.event_id && p.event_id != *q.event_id) return false;
+    if (q.creator_id && p.creator_id != *q.creator_id) return false;
+    if (q.status && (ended(p, q.now) ? PollStatus::kEnded : PollStatus::kActive) != *q.status) {
+      return false;
+    }
+    return true;
+  };
+  std::vector<const Poll*> hits;
+  if (q.event_id) {
+    auto it = by_event_.find(*q.event_id);
+    if (it != by_event_.end()) {
+      for (int64_t id : it->second) {
+        const Poll& p = polls_.at(id);
+        if (matches(p)) hits.push_back(&p);
+      }
+    }
+  } else {
+    for (const auto& [id, p] : polls_) {
+      if (matches(p)) hits.push_back(&p);
+    }
+  }
+  Page<PollView> page;
+  page.total = hits.size();
+  for (size_t i = q.skip; i < hits.size() && page.items.size() < q.limit; ++i) {
+    page.items.push_back(render(*hits[i], q.now, q.viewer));
+  }
+  return page;
+}
+
+uint64_t PollsModel::digest() const {
+  SetDigest set;
+  for (const auto& [id, p] : polls_) {
+    Digest d;
+    d.add(p.id).add(p.uuid).add(p.event_id).add(p.creator_id).add(p.title).add(p.description);
+    for (const Option& o : p.options) d.add(o.id).add(o.text).add(o.count);
+    d.add(p.ends_at).add(p.multiple_choice).add(p.closed).add(p.closed_at).add(p.created_at);
+    d.add(p.updated_at).add(p.total);
+    for (const auto& [user, b] : p.ballots) {
+      d.add(user).add(b.voted_at).add(static_cast<uint64_t>(b.choices.size()));
+      for (int64_t c : b.choices) d.add(c);
+    }
+    set.add(d.value());
+  }
+  return set.value();
+}
+
+}  // namespace almanac::proj

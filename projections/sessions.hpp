@@ -1,0 +1,41 @@
+// The sessions and password-reset read models.
+//
+// Sessions (Session/* streams): the refresh token id valid now, its expiry and
+// whether the session ended, so access-token checks can ask session_active().
+// Password resets (PasswordReset/* streams): looked up by the hash of the
+// token, never by the token itself.
+//
+// Not thread-safe by itself: ReadModels guards it (see read_models.hpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "events/event.hpp"
+#include "projections/common.hpp"
+#include "projections/views.hpp"
+
+namespace almanac::proj {
+
+class SessionsModel {
+ public:
+  void apply(const Envelope& e);
+
+  const SessionView* find_session(int64_t id) const;
+  // Exists and has not ended (refresh-token expiry is the caller's concern).
+  bool session_active(int64_t id) const;
+
+  const PasswordResetView* find_reset(std::string_view token_hash) const;
+
+  size_t session_count() const { return sessions_.size(); }
+  uint64_t digest() const;
+
+ private:
+  std::unordered_map<int64_t, SessionView> sessions_;
+  std::unordered_map<int64_t, PasswordResetView> resets_;
+  std::unordered_map<std::string, int64_t> reset_by_hash_;
+};
+
+}  // namespace almanac::proj

@@ -1,0 +1,43 @@
+// The tasks read model: tasks of gatherings by id, by event and by assignee,
+// with filtered, paginated listings.
+//
+// Applies the Task/* stream events. When an event is deleted ReadModels calls
+// remove_event() so its tasks go with it. Not thread-safe by itself:
+// ReadModels guards it (see read_models.hpp).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+#include "events/event.hpp"
+#include "projections/common.hpp"
+#include "projections/views.hpp"
+
+namespace almanac::proj {
+
+class TasksModel {
+ public:
+  void apply(const Envelope& e);
+  // Drops every task of a deleted event.
+  void remove_event(int64_t event_id);
+
+  const TaskView* find(int64_t id) const;
+  std::vector<TaskView> by_event(int64_t event_id) const;  // id order
+  Page<TaskView> query(const TaskQuery& q) const;
+
+  size_t count() const { return tasks_.size(); }
+  uint64_t digest() const;
+
+ private:
+  void remove(int64_t id);
+  void set_assignee(TaskView& t, std::optional<int64_t> assignee);
+
+  std::map<int64_t, TaskView> tasks_;
+  std::unordered_map<int64_t, std::set<int64_t>> by_event_;
+  std::unordered_map<int64_t, std::set<int64_t>> by_assignee_;
+};
+
+}  // namespace almanac::proj

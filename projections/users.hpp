@@ -1,0 +1,50 @@
+// The users read model: accounts by id, uuid, username and email.
+//
+// Applies the User/* stream events. Not thread-safe by itself: ReadModels
+// guards it (see read_models.hpp). Lookups return pointers into the model that
+// are valid only until the next apply; ReadModels copies them out.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "events/event.hpp"
+#include "projections/common.hpp"
+#include "projections/views.hpp"
+
+namespace almanac::proj {
+
+class UsersModel {
+ public:
+  void apply(const Envelope& e);
+
+  // Every lookup skips deleted accounts unless include_deleted.
+  const UserView* find(int64_t id, bool include_deleted = false) const;
+  const UserView* find_by_uuid(const ev::Uuid& uuid) const;
+  // Exact username.
+  const UserView* find_by_username(std::string_view username) const;
+  // Email without ASCII case.
+  const UserView* find_by_email(std::string_view email) const;
+
+  // Live (not deleted) accounts in id order.
+  Page<UserView> list(size_t skip, size_t limit) const;
+
+  size_t live_count() const { return by_username_.size(); }
+  uint64_t digest() const;
+
+ private:
+  UserView* mutable_user(int64_t id);
+  void unindex(const UserView& u);
+  void index(const UserView& u);
+
+  std::map<int64_t, UserView> users_;  // every account ever registered, deleted included
+  // Live accounts only; a deleted account frees its username and email.
+  std::unordered_map<UuidKey, int64_t, UuidKeyHash> by_uuid_;
+  std::unordered_map<std::string, int64_t> by_username_;
+  std::unordered_map<std::string, int64_t> by_email_;  // key: ascii_lower(email)
+};
+
+}  // namespace almanac::proj
