@@ -1,0 +1,685 @@
+#include "storage/rocksdb_event_store.hpp"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "storage/keys.hpp"
+
+namespace almanac::storage {
+
+namespace {
+
+// The one translation of rocksdb::Status into ours. Callers that expect a
+// missing key test IsNotFound() themselves before coming here, so NotFound
+// here always means something that should exist does not.
+Status from_rocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::ok();
+  std::string m = what + ": " + s.ToString();
+  if (s.IsNotFound()) return not_found(std::move(m));
+  if (s.IsCorruption()) return data_loss(std::move(m));
+  if (s.IsInvalidArgument()) return invalid(std::move(m));
+  if (s.IsNotSupported()) return failed_precondition(std::move(m));
+  if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain() || s.IsIncomplete() ||
+      s.IsShutdownInProgress() || s.IsAborted() || s.IsNoSpace())
+    return unavailable(std::move(m));
+  return internal_error(std::move(m));
+}
+
+std::string stream_text(StreamId s) {
+  return std::string(category_name(s.category)) + "/" + std::to_string(s.id);
+}
+
+std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
+
+// Reads over many entries: stream past the block cache with a large readahead.
+rocksdb::ReadOptions bulk_read_options() {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 4 << 20;
+  return ro;
+}
+
+// Scans shorter than this are subscriber tails and point reads: they keep the
+// cache warm instead of reading ahead.
+constexpr uint64_t kBulkScanThreshold = 4096;
+
+rocksdb::ColumnFamilyOptions family_options(const std::shared_ptr<rocksdb::Cache>& cache,
+                                            size_t block_size) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.block_size = block_size;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.level_compaction_dynamic_level_bytes = true;
+  return cf;
+}
+
+}  // namespace
+
+RocksEventStore::RocksEventStore(std::string dir, const RocksOptions& options)
+    : dir_(std::move(dir)), options_(options) {}
+
+RocksEventStore::~RocksEventStore() {
+  if (!db_) return;
+  for (auto* cf : {log_cf_, streams_cf_, meta_cf_, default_cf_})
+    if (cf) db_->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
+  db_->Close().PermitUncheckedError();
+  delete db_;
+}
+
+Result<std::unique_ptr<RocksEventStore>> RocksEventStore::open(const std::string& dir,
+                                                               const RocksOptions& options) {
+  std::unique_ptr<RocksEventStore> store(new RocksEventStore(dir, options));
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing && !options.read_only;
+  db_options.create_missing_column_families = options.create_if_missing && !options.read_only;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 4;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  if (options.env) db_options.env = options.env;
+
+  auto cache = rocksdb::NewLRUCache(64 << 20);
+  // The log is written and read in position order: large blocks make scans
+  // cheaper; the index and meta are read by key and keep small blocks.
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, family_options(cache, 4 << 10)},
+      {keys::kLogFamily, family_options(cache, 32 << 10)},
+      {keys::kStreamsFamily, family_options(cache, 4 << 10)},
+      {keys::kMetaFamily, family_options(cache, 4 << 10)},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, dir, families, &handles, &db)
+          : rocksdb::DB::Open(db_options, dir, families, &handles, &db);
+  if (!s.ok()) return from_rocks(s, "cannot open event store at " + dir);
+  store->db_ = db;
+  store->default_cf_ = handles[0];
+  store->log_cf_ = handles[1];
+  store->streams_cf_ = handles[2];
+  store->meta_cf_ = handles[3];
+
+  std::string format;
+  s = db->Get(rocksdb::ReadOptions(), store->meta_cf_, slice(keys::kFormatRecord), &format);
+  if (s.ok()) {
+    if (format != keys::kFormatVersion)
+      return failed_precondition("event store at " + dir + " has format " + format +
+                                 ", this build reads format " +
+                                 std::string(keys::kFormatVersion));
+  } else if (s.IsNotFound()) {
+    if (!options.read_only) {
+      rocksdb::WriteOptions wo;
+      wo.sync = options.sync;
+      s = db->Put(wo, store->meta_cf_, slice(keys::kFormatRecord), slice(keys::kFormatVersion));
+      if (!s.ok()) return from_rocks(s, "cannot initialise event store at " + dir);
+    }
+  } else {
+    return from_rocks(s, "cannot read format of event store at " + dir);
+  }
+
+  if (Status st = store->check_tail(); !st) return st;
+  return store;
+}
+
+Status RocksEventStore::check_tail() {
+  const std::string where = "event store at " + dir_ + ": ";
+  rocksdb::ReadOptions ro;
+  std::string record;
+  rocksdb::Status s = db_->Get(ro, meta_cf_, slice(keys::kHeadRecord), &record);
+  uint64_t batch_first = 0, batch_last = 0;
+  if (s.ok()) {
+    if (record.size() != 16) return data_loss(where + "last-batch record is damaged");
+    batch_first = keys::get_u64(record.data());
+    batch_last = keys::get_u64(record.data() + 8);
+    if (batch_first == 0 || batch_first > batch_last)
+      return data_loss(where + "last-batch record is damaged");
+  } else if (!s.IsNotFound()) {
+    return from_rocks(s, where + "cannot read the last-batch record");
+  }
+
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+  it->SeekToLast();
+  if (!it->Valid()) {
+    if (!it->status().ok()) return from_rocks(it->status(), where + "cannot read the log");
+    if (batch_last != 0)
+      return data_loss(where + "the log is empty but the last committed batch ended at position " +
+                       std::to_string(batch_last) + " (entries missing at the tail)");
+    head_.store(0);
+    return Status::ok();
+  }
+  if (it->key().size() != keys::kPositionSize)
+    return data_loss(where + "log key of " + std::to_string(it->key().size()) +
+                     " bytes at the tail (expected 8)");
+  const uint64_t last = keys::get_u64(it->key().data());
+  it.reset();
+
+  if (batch_last == 0)
+    return data_loss(where + "log ends at position " + std::to_string(last) +
+                     " but no batch was ever recorded as committed");
+  if (last > batch_last)
+    return data_loss(where + "log position " + std::to_string(last) +
+                     " is past the last committed batch, which ended at position " +
+                     std::to_string(batch_last) + " (torn tail)");
+  if (last < batch_last)
+    return data_loss(where + "log ends at position " + std::to_string(last) +
+                     " but the last committed batch ended at position " +
+                     std::to_string(batch_last) + " (entries missing at the tail)");
+
+  // Every entry of the last batch: it verifies, carries its position, is
+  // indexed at it, and no index entry of its stream points past the head.
+  for (uint64_t p = batch_first; p <= last; ++p) {
+    const std::string pos_text = "log position " + std::to_string(p);
+    std::string bytes;
+    s = db_->Get(ro, log_cf_, keys::position_key(p), &bytes);
+    if (s.IsNotFound())
+      return data_loss(where + pos_text + " of the last committed batch is missing (torn tail)");
+    if (!s.ok()) return from_rocks(s, where + "cannot read " + pos_text);
+    if (Status v = verify_bytes(bytes); !v)
+      return data_loss(where + pos_text + " does not verify (torn tail): " + v.message());
+    const auto* env = ev::GetEventEnvelope(bytes.data());
+    if (env->position() != p)
+      return data_loss(where + pos_text + " holds an envelope for position " +
+                       std::to_string(env->position()));
+    const StreamId stream{env->category(), env->stream_id()};
+    const std::string what = pos_text + " (stream " + stream_text(stream) + " version " +
+                             std::to_string(env->version()) + ")";
+    std::string indexed;
+    s = db_->Get(ro, streams_cf_, keys::stream_key(stream, env->version()), &indexed);
+    if (s.IsNotFound()) return data_loss(where + what + " has no stream index entry (torn tail)");
+    if (!s.ok()) return from_rocks(s, where + "cannot read the stream index for " + what);
+    if (indexed.size() != 8 || keys::get_u64(indexed.data()) != p)
+      return data_loss(where + "the stream index maps " + what.substr(pos_text.size() + 1) +
+                       " to another position");
+
+    std::unique_ptr<rocksdb::Iterator> next(db_->NewIterator(ro, streams_cf_));
+    next->Seek(keys::stream_key(stream, env->version() + 1));
+    const std::string prefix = keys::stream_prefix(stream);
+    if (next->Valid() && next->key().starts_with(prefix)) {
+      const uint64_t q = next->value().size() == 8 ? keys::get_u64(next->value().data()) : 0;
+      if (q <= p || q > last)
+        return data_loss(where + "the stream index entry after " + what + " points to position " +
+                         std::to_string(q) + ", past the head " + std::to_string(last));
+    } else if (!next->status().ok()) {
+      return from_rocks(next->status(), where + "cannot read the stream index");
+    }
+  }
+  head_.store(last);
+  return Status::ok();
+}
+
+uint64_t RocksEventStore::head() const { return head_.load(std::memory_order_acquire); }
+
+Result<uint64_t> RocksEventStore::load_version(StreamId stream) const {
+  const uint64_t head = head_.load(std::memory_order_acquire);
+  const std::string prefix = keys::stream_prefix(stream);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  // The newest version whose position is published: entries past the head
+  // belong to an append still in flight.
+  for (it->SeekForPrev(keys::stream_key(stream, UINT64_MAX));
+       it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+    if (it->value().size() != 8)
+      return data_loss("damaged stream index entry in stream " + stream_text(stream));
+    if (keys::get_u64(it->value().data()) > head) continue;
+    StreamId found;
+    uint64_t version = 0;
+    if (!keys::parse_stream_key(view(it->key()), &found, &version))
+      return data_loss("malformed stream index key for stream " + stream_text(stream));
+    return version;
+  }
+  if (!it->status().ok())
+    return from_rocks(it->status(), "cannot read the version of stream " + stream_text(stream));
+  return uint64_t{0};
+}
+
+Result<uint64_t> RocksEventStore::current_version(StreamId stream) const {
+  {
+    std::shared_lock lock(versions_mu_);
+    auto it = versions_.find(stream);
+    if (it != versions_.end()) return it->second;
+  }
+  auto loaded = load_version(stream);
+  if (!loaded) return loaded;
+  std::unique_lock lock(versions_mu_);
+  // emplace, never assign: the appender may have stored a newer version since.
+  return versions_.emplace(stream, *loaded).first->second;
+}
+
+uint64_t RocksEventStore::stream_version(StreamId stream) const {
+  auto v = current_version(stream);
+  return v ? *v : 0;
+}
+
+Result<std::vector<Envelope>> RocksEventStore::read_positions(
+    const std::vector<uint64_t>& positions) const {
+  std::vector<std::string> key_bytes;
+  key_bytes.reserve(positions.size());
+  for (uint64_t p : positions) key_bytes.push_back(keys::position_key(p));
+  std::vector<rocksdb::Slice> key_slices(key_bytes.begin(), key_bytes.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(positions.size(), log_cf_);
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> statuses =
+      db_->MultiGet(rocksdb::ReadOptions(), cfs, key_slices, &values);
+  std::vector<Envelope> out;
+  out.reserve(positions.size());
+  for (size_t i = 0; i < positions.size(); ++i) {
+    const std::string pos_text = "log position " + std::to_string(positions[i]);
+    if (statuses[i].IsNotFound()) return data_loss(pos_text + " is missing");
+    if (!statuses[i].ok()) return from_rocks(statuses[i], "cannot read " + pos_text);
+    auto e = decode(values[i]);
+    if (!e) return data_loss(pos_text + ": " + e.status().message());
+    out.push_back(std::move(e).value());
+  }
+  return out;
+}
+
+std::vector<Result<AppendOutcome>> RocksEventStore::append(std::vector<Transaction> batch) {
+  std::vector<Result<AppendOutcome>> results;
+  results.reserve(batch.size());
+  if (options_.read_only) {
+    for (size_t i = 0; i < batch.size(); ++i)
+      results.emplace_back(failed_precondition("event store is open read-only"));
+    return results;
+  }
+
+  const uint64_t first = head_.load(std::memory_order_relaxed) + 1;
+  uint64_t next = first;
+  rocksdb::WriteBatch wb;
+  // Versions after the transactions accepted so far in this batch.
+  std::unordered_map<StreamId, uint64_t, StreamIdHash> batch_versions;
+  // (actor, key) of accepted transactions -> index into results.
+  std::map<std::pair<int64_t, std::string>, size_t> batch_keys;
+  size_t accepted = 0, events = 0;
+
+  for (Transaction& tx : batch) {
+    if (!tx.idempotency_key.empty()) {
+      auto in_batch = batch_keys.find({tx.actor_id, tx.idempotency_key});
+      if (in_batch != batch_keys.end()) {
+        AppendOutcome dup{results[in_batch->second]->events, true};
+        results.emplace_back(std::move(dup));
+        continue;
+      }
+      auto recorded = find_idempotent(tx.actor_id, tx.idempotency_key);
+      if (!recorded) {
+        results.emplace_back(recorded.status());
+        continue;
+      }
+      if (recorded->has_value()) {
+        auto original = read_positions(**recorded);
+        if (!original)
+          results.emplace_back(original.status());
+        else
+          results.emplace_back(AppendOutcome{std::move(original).value(), true});
+        continue;
+      }
+    }
+
+    // Check the whole transaction before touching the batch: it is all or nothing.
+    std::unordered_map<StreamId, uint64_t, StreamIdHash> tx_versions;
+    Status problem;
+    for (size_t i = 0; i < tx.events.size() && problem; ++i) {
+      const PendingEvent& pe = tx.events[i];
+      if (pe.stream.category == Category::None) {
+        problem = invalid("event " + std::to_string(i) + " has no stream category");
+        break;
+      }
+      if (pe.payload.type == ev::Payload::NONE) {
+        problem = invalid("event " + std::to_string(i) + " has no payload");
+        break;
+      }
+      uint64_t current = 0;
+      if (auto t = tx_versions.find(pe.stream); t != tx_versions.end()) {
+        current = t->second;
+      } else if (auto b = batch_versions.find(pe.stream); b != batch_versions.end()) {
+        current = b->second;
+      } else {
+        auto v = current_version(pe.stream);
+        if (!v) {
+          problem = v.status();
+          break;
+        }
+        current = *v;
+      }
+      if (pe.expected_version != current) {
+        problem = conflict("stream " + stream_text(pe.stream) + " is at version " +
+                           std::to_string(current) + ", expected " +
+                           std::to_string(pe.expected_version));
+        break;
+      }
+      tx_versions[pe.stream] = current + 1;
+    }
+    if (!problem) {
+      results.emplace_back(problem);
+      continue;
+    }
+
+    AppendOutcome outcome;
+    outcome.events.reserve(tx.events.size());
+    std::vector<uint64_t> positions;
+    positions.reserve(tx.events.size());
+    for (PendingEvent& pe : tx.events) {
+      uint64_t& version = batch_versions[pe.stream];
+      if (version == 0) version = pe.expected_version;
+      ++version;
+      Envelope e;
+      e.position = next++;
+      e.category = pe.stream.category;
+      e.stream_id = pe.stream.id;
+      e.version = version;
+      e.recorded_at = tx.recorded_at;
+      e.actor_id = tx.actor_id;
+      e.correlation_id = tx.correlation_id;
+      e.idempotency_key = tx.idempotency_key;
+      e.payload = std::move(pe.payload);
+      const std::string bytes = encode(e);
+      const std::string pos_key = keys::position_key(e.position);
+      wb.Put(log_cf_, pos_key, bytes).PermitUncheckedError();
+      wb.Put(streams_cf_, keys::stream_key(pe.stream, version), pos_key).PermitUncheckedError();
+      positions.push_back(e.position);
+      outcome.events.push_back(std::move(e));
+    }
+    if (!tx.idempotency_key.empty() && !positions.empty()) {
+      wb.Put(meta_cf_, keys::idempotency_key(tx.actor_id, tx.idempotency_key),
+             keys::encode_positions(positions.data(), positions.size()))
+          .PermitUncheckedError();
+      batch_keys[{tx.actor_id, tx.idempotency_key}] = results.size();
+    }
+    if (!positions.empty()) ++accepted;
+    events += positions.size();
+    results.emplace_back(std::move(outcome));
+  }
+
+  if (events == 0) return results;
+
+  std::string record;
+  keys::put_u64(record, first);
+  keys::put_u64(record, next - 1);
+  wb.Put(meta_cf_, slice(keys::kHeadRecord), record).PermitUncheckedError();
+
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  const auto start = std::chrono::steady_clock::now();
+  rocksdb::Status s = db_->Write(wo, &wb);
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+  if (!s.ok()) {
+    Status failed = from_rocks(s, "append of " + std::to_string(events) + " events failed");
+    if (failed.code() != Code::kUnavailable) failed = unavailable(failed.message());
+    std::vector<Result<AppendOutcome>> all;
+    all.reserve(results.size());
+    for (size_t i = 0; i < results.size(); ++i) all.emplace_back(failed);
+    return all;
+  }
+
+  // Head first: a reader then never sees a stream version ahead of head().
+  head_.store(next - 1, std::memory_order_release);
+  {
+    std::unique_lock lock(versions_mu_);
+    for (const auto& [stream, version] : batch_versions) versions_[stream] = version;
+  }
+  if (observer_) observer_(accepted, events, wb.GetDataSize(), micros);
+  return results;
+}
+
+Status RocksEventStore::scan(uint64_t from, uint64_t limit, const ScanFn& fn) const {
+  const uint64_t head = head_.load(std::memory_order_acquire);
+  if (from == 0) from = 1;
+  if (from > head) return Status::ok();
+  const bool bulk = limit == 0 || limit >= kBulkScanThreshold;
+  rocksdb::ReadOptions ro = bulk ? bulk_read_options() : rocksdb::ReadOptions();
+  // Entries past the published head belong to an append still in flight.
+  const std::string upper = keys::position_key(head + 1);
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+  uint64_t expected = from, count = 0;
+  for (it->Seek(keys::position_key(from)); it->Valid(); it->Next()) {
+    const rocksdb::Slice k = it->key();
+    if (k.size() != keys::kPositionSize)
+      return data_loss("log key of " + std::to_string(k.size()) + " bytes after position " +
+                       std::to_string(expected - 1));
+    const uint64_t position = keys::get_u64(k.data());
+    if (position != expected)
+      return data_loss("log position " + std::to_string(expected) + " is missing (next is " +
+                       std::to_string(position) + ")");
+    ++expected;
+    if (!fn(position, view(it->value()))) return Status::ok();
+    if (limit != 0 && ++count == limit) return Status::ok();
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "cannot scan the log");
+  if (expected <= head)
+    return data_loss("log position " + std::to_string(expected) + " is missing (log ends early)");
+  return Status::ok();
+}
+
+Result<std::vector<Envelope>> RocksEventStore::read_stream(StreamId stream, uint64_t from_version,
+                                                           uint64_t limit) const {
+  const uint64_t head = head_.load(std::memory_order_acquire);
+  if (from_version == 0) from_version = 1;
+  const std::string prefix = keys::stream_prefix(stream);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  std::vector<uint64_t> positions;
+  for (it->Seek(keys::stream_key(stream, from_version));
+       it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->value().size() != 8)
+      return data_loss("damaged stream index entry in stream " + stream_text(stream));
+    const uint64_t p = keys::get_u64(it->value().data());
+    if (p > head) break;  // written by an append not yet published
+    positions.push_back(p);
+    if (limit != 0 && positions.size() == limit) break;
+  }
+  if (!it->status().ok())
+    return from_rocks(it->status(), "cannot read stream " + stream_text(stream));
+  return read_positions(positions);
+}
+
+Result<std::optional<std::vector<uint64_t>>> RocksEventStore::find_idempotent(
+    int64_t actor_id, std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_,
+                               keys::idempotency_key(actor_id, key), &value);
+  if (s.IsNotFound()) return std::optional<std::vector<uint64_t>>();
+  if (!s.ok()) return from_rocks(s, "cannot read idempotency record");
+  if (value.empty() || value.size() % 8 != 0)
+    return data_loss("idempotency record of actor " + std::to_string(actor_id) + " is damaged");
+  std::vector<uint64_t> positions;
+  positions.reserve(value.size() / 8);
+  for (size_t i = 0; i < value.size(); i += 8) positions.push_back(keys::get_u64(value.data() + i));
+  return std::optional<std::vector<uint64_t>>(std::move(positions));
+}
+
+Status RocksEventStore::put_meta(std::string_view key, std::string_view value) {
+  if (options_.read_only) return failed_precondition("event store is open read-only");
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return from_rocks(db_->Put(wo, meta_cf_, keys::named_key(key), slice(value)),
+                    "cannot write meta value " + std::string(key));
+}
+
+Result<std::optional<std::string>> RocksEventStore::get_meta(std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::named_key(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return from_rocks(s, "cannot read meta value " + std::string(key));
+  return std::optional<std::string>(std::move(value));
+}
+
+Status RocksEventStore::checkpoint(const std::string& target_dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_, &raw);
+  if (!s.ok()) return from_rocks(s, "cannot start a checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+  return from_rocks(cp->CreateCheckpoint(target_dir), "cannot write checkpoint to " + target_dir);
+}
+
+void RocksEventStore::set_observer(AppendObserver observer) { observer_ = std::move(observer); }
+
+Status RocksEventStore::verify(const VerifyProgress& progress) const {
+  // One snapshot for every read, so an append running meanwhile cannot make
+  // the log and the index disagree in the middle of the check.
+  struct SnapshotGuard {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* snap;
+    ~SnapshotGuard() {
+      if (snap) db->ReleaseSnapshot(snap);
+    }
+  } guard{db_, db_->GetSnapshot()};
+  rocksdb::ReadOptions ro = bulk_read_options();
+  ro.snapshot = guard.snap;
+
+  // The head as of the snapshot: the last log key.
+  uint64_t head = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+    it->SeekToLast();
+    if (it->Valid()) {
+      if (it->key().size() != keys::kPositionSize)
+        return data_loss("log key of " + std::to_string(it->key().size()) + " bytes at the tail");
+      head = keys::get_u64(it->key().data());
+    } else if (!it->status().ok()) {
+      return from_rocks(it->status(), "cannot read the log");
+    }
+  }
+  const uint64_t total = head * 2;
+  constexpr uint64_t kProgressEvery = 1 << 16;
+  uint64_t done = 0;
+  auto tick = [&] {
+    if (progress && ++done % kProgressEvery == 0) progress(done, total);
+  };
+  if (progress) progress(0, total);
+
+  // Pass 1: the log. Remember each position's (stream, version) for pass 2.
+  struct Entry {
+    StreamId stream;
+    uint64_t version = 0;
+    bool indexed = false;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(head);
+  std::unordered_map<StreamId, uint64_t, StreamIdHash> versions;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+    uint64_t expected = 1;
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
+      if (it->key().size() != keys::kPositionSize)
+        return data_loss("log key of " + std::to_string(it->key().size()) +
+                         " bytes after position " + std::to_string(expected - 1));
+      const uint64_t p = keys::get_u64(it->key().data());
+      if (p != expected)
+        return data_loss("log position " + std::to_string(expected) + " is missing (next is " +
+                         std::to_string(p) + ")");
+      const std::string_view bytes = view(it->value());
+      if (Status v = verify_bytes(bytes); !v)
+        return data_loss("log position " + std::to_string(p) + ": " + v.message());
+      const auto* env = ev::GetEventEnvelope(bytes.data());
+      if (env->position() != p)
+        return data_loss("log position " + std::to_string(p) + " holds an envelope for position " +
+                         std::to_string(env->position()));
+      const StreamId stream{env->category(), env->stream_id()};
+      uint64_t& version = versions[stream];
+      if (env->version() != version + 1)
+        return data_loss("log position " + std::to_string(p) + ": stream " + stream_text(stream) +
+                         " jumps from version " + std::to_string(version) + " to " +
+                         std::to_string(env->version()));
+      version = env->version();
+      entries.push_back({stream, version, false});
+      tick();
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "cannot scan the log");
+  }
+
+  // Pass 2: the stream index, against the log in both directions.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, streams_cf_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      StreamId stream;
+      uint64_t version = 0;
+      if (!keys::parse_stream_key(view(it->key()), &stream, &version))
+        return data_loss("stream index key of " + std::to_string(it->key().size()) +
+                         " bytes (expected 17)");
+      const std::string what = "stream index entry " + stream_text(stream) + " version " +
+                               std::to_string(version);
+      if (it->value().size() != 8) return data_loss(what + " is damaged");
+      const uint64_t p = keys::get_u64(it->value().data());
+      if (p == 0 || p > head)
+        return data_loss(what + " points to position " + std::to_string(p) + ", past the head " +
+                         std::to_string(head));
+      Entry& e = entries[p - 1];
+      if (e.stream != stream || e.version != version)
+        return data_loss(what + " points to position " + std::to_string(p) + ", which holds " +
+                         stream_text(e.stream) + " version " + std::to_string(e.version));
+      if (e.indexed) return data_loss(what + " duplicates the index of position " + std::to_string(p));
+      e.indexed = true;
+      tick();
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "cannot scan the stream index");
+  }
+  for (uint64_t p = 1; p <= head; ++p)
+    if (!entries[p - 1].indexed)
+      return data_loss("log position " + std::to_string(p) + " (stream " +
+                       stream_text(entries[p - 1].stream) + " version " +
+                       std::to_string(entries[p - 1].version) + ") has no stream index entry");
+
+  // The meta records: last batch and idempotency.
+  {
+    std::string record;
+    rocksdb::Status s = db_->Get(ro, meta_cf_, slice(keys::kHeadRecord), &record);
+    if (s.ok()) {
+      if (record.size() != 16) return data_loss("last-batch record is damaged");
+      if (keys::get_u64(record.data() + 8) != head)
+        return data_loss("last committed batch ended at position " +
+                         std::to_string(keys::get_u64(record.data() + 8)) +
+                         " but the log ends at " + std::to_string(head));
+    } else if (!s.IsNotFound()) {
+      return from_rocks(s, "cannot read the last-batch record");
+    } else if (head != 0) {
+      return data_loss("log has " + std::to_string(head) + " entries but no last-batch record");
+    }
+
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, meta_cf_));
+    const std::string tag(1, keys::kIdempotencyTag);
+    for (it->Seek(tag); it->Valid() && it->key().starts_with(tag); it->Next()) {
+      const std::string_view k = view(it->key());
+      if (k.size() < 9) return data_loss("idempotency record key is damaged");
+      const int64_t actor = keys::from_ordered_i64(keys::get_u64(k.data() + 1));
+      const std::string_view key = k.substr(9);
+      const std::string_view v = view(it->value());
+      const std::string what = "idempotency record of actor " + std::to_string(actor);
+      if (v.empty() || v.size() % 8 != 0) return data_loss(what + " is damaged");
+      for (size_t i = 0; i < v.size(); i += 8) {
+        const uint64_t p = keys::get_u64(v.data() + i);
+        if (p == 0 || p > head)
+          return data_loss(what + " points to position " + std::to_string(p) +
+                           ", past the head " + std::to_string(head));
+        std::string bytes;
+        s = db_->Get(ro, log_cf_, keys::position_key(p), &bytes);
+        if (!s.ok()) return from_rocks(s, "cannot read log position " + std::to_string(p));
+        const auto* env = ev::GetEventEnvelope(bytes.data());
+        const auto* env_key = env->idempotency_key();
+        if (env->actor_id() != actor || !env_key ||
+            std::string_view(env_key->c_str(), env_key->size()) != key)
+          return data_loss(what + " points to position " + std::to_string(p) +
+                           ", an event of another actor or key");
+      }
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "cannot scan the meta records");
+  }
+  if (progress) progress(total, total);
+  return Status::ok();
+}
+
+}  // namespace almanac::storage

@@ -1,0 +1,147 @@
+// RocksEventStore: the durable event log, an EventStore on embedded RocksDB.
+//
+// Three column families (byte layouts in docs/storage-format.md and
+// storage/keys.hpp): `log` (position -> encoded envelope), `streams`
+// (stream + version -> position) and `meta` (named values, idempotency
+// records, the store's own records). Every append() is one WriteBatch written
+// with one WAL fsync; opening checks that the tail of the log and the stream
+// index agree, so a damaged tail is reported as DataLoss instead of served.
+//
+// RocksDB types stay behind this header: callers see only almanac types.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "events/event_store.hpp"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class Env;
+}  // namespace rocksdb
+
+namespace almanac::storage {
+
+struct RocksOptions {
+  // Create the directory and the column families when they are missing.
+  bool create_if_missing = true;
+  // Open without writing anything (tools that read while no server writes).
+  // append() and put_meta() then fail with FailedPrecondition.
+  bool read_only = false;
+  // fsync the WAL on every append (false only for benchmarks of the ceiling
+  // and for tests that do not care about power loss).
+  bool sync = true;
+  // Environment to run on; not owned, must outlive the store. nullptr: the
+  // default one. Tests pass an environment that injects I/O failures.
+  rocksdb::Env* env = nullptr;
+};
+
+// Called after each successful append with what it wrote: accepted
+// transactions, events, bytes of the write batch, and how long the durable
+// write (including the fsync) took.
+using AppendObserver = std::function<void(size_t transactions, size_t events, size_t bytes,
+                                          int64_t sync_micros)>;
+
+// Progress of verify(): `done` out of `total` work units.
+using VerifyProgress = std::function<void(uint64_t done, uint64_t total)>;
+
+// Thread safety: as EventStore says, append() (and put_meta(), set_observer())
+// from one thread at a time; all reads, checkpoint() and verify() from any
+// thread concurrently with it. Reads see exactly the positions up to head():
+// an append becomes visible to readers all at once, after its fsync.
+class RocksEventStore final : public EventStore {
+ public:
+  // Opens (or creates) the store in `dir` and checks its tail: the last log
+  // entry verifies, it is indexed in `streams` at its position, and the last
+  // committed batch is whole. Errors: DataLoss naming the damaged position
+  // (torn tail), FailedPrecondition for a newer on-disk format, Unavailable /
+  // InvalidArgument / NotFound when RocksDB cannot open the directory.
+  static Result<std::unique_ptr<RocksEventStore>> open(const std::string& dir,
+                                                       const RocksOptions& options = {});
+
+  ~RocksEventStore() override;
+  RocksEventStore(const RocksEventStore&) = delete;
+  RocksEventStore& operator=(const RocksEventStore&) = delete;
+
+  // EventStore. A transaction with no events succeeds with an empty outcome
+  // and records nothing. InvalidArgument for an event without category or
+  // payload. On a failed write every result is Unavailable, nothing becomes
+  // visible, and head/version caches are unchanged (after a crash such a
+  // batch may or may not be in the log: a retry with its idempotency key is
+  // safe either way).
+  std::vector<Result<AppendOutcome>> append(std::vector<Transaction> batch) override;
+  uint64_t head() const override;
+  // Returns 0 when the stream is unknown, and also when the index cannot be
+  // read (I/O error); append() itself never relies on this method.
+  uint64_t stream_version(StreamId stream) const override;
+  Status scan(uint64_t from, uint64_t limit, const ScanFn& fn) const override;
+  Result<std::vector<Envelope>> read_stream(StreamId stream, uint64_t from_version,
+                                            uint64_t limit) const override;
+  Result<std::optional<std::vector<uint64_t>>> find_idempotent(
+      int64_t actor_id, std::string_view key) const override;
+  // put_meta writes durably (fsync) when the store was opened with sync.
+  Status put_meta(std::string_view key, std::string_view value) override;
+  Result<std::optional<std::string>> get_meta(std::string_view key) const override;
+
+  // Writes a consistent copy of the whole store into `target_dir`, which must
+  // not exist yet; open() accepts it as a data directory. Files are hard
+  // links where the file system allows. Unavailable / InvalidArgument on
+  // failure (nothing usable is left in `target_dir` then).
+  Status checkpoint(const std::string& target_dir) const;
+
+  // Full check of the log against a snapshot: positions contiguous from 1,
+  // each entry verifies and carries its own position, stream versions
+  // contiguous from 1, the stream index agrees with the log in both
+  // directions, idempotency records point at events with that actor and key,
+  // and the last-batch record matches the head. Returns the first problem as
+  // DataLoss. `progress` (may be empty) is called now and then and at the end.
+  Status verify(const VerifyProgress& progress) const;
+
+  // Replaces the append observer (empty: none). Call from the appender thread
+  // or before appends start; the observer runs on the appender thread.
+  void set_observer(AppendObserver observer);
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  RocksEventStore(std::string dir, const RocksOptions& options);
+
+  Status check_tail();
+  // The stream's committed version, from the cache or the index.
+  Result<uint64_t> current_version(StreamId stream) const;
+  Result<uint64_t> load_version(StreamId stream) const;
+  // Reads and decodes the envelopes at `positions`; DataLoss when one is absent.
+  Result<std::vector<Envelope>> read_positions(const std::vector<uint64_t>& positions) const;
+
+  const std::string dir_;
+  const RocksOptions options_;
+  // Set by open(), released by the destructor; never reassigned in between.
+  rocksdb::DB* db_ = nullptr;
+  rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
+
+  // Last published position. Stored by the appender after the write is
+  // durable and the version cache updated; readers bound their reads by it.
+  std::atomic<uint64_t> head_{0};
+
+  // Cache of committed stream versions. Guarded by versions_mu_. The appender
+  // assigns the new version of every stream it wrote after each successful
+  // write; readers that miss load from the index and only insert when absent,
+  // so a reader can never overwrite a newer version with an older one.
+  mutable std::shared_mutex versions_mu_;
+  mutable std::unordered_map<StreamId, uint64_t, StreamIdHash> versions_;
+
+  // Only touched by the appender thread (see set_observer).
+  AppendObserver observer_;
+};
+
+}  // namespace almanac::storage
