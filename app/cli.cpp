@@ -257,6 +257,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    const std::string first = argc > 1 ? argv[1] : "";
+    const bool known = first.empty() || first[0] == '-' || first == "serve" || first == "log" ||
+                       first == "replay" || first == "verify" || first == "backup" || first == "users";
+    if (!known) {
+      err << "almanac: unknown command '" << argv[1]
+          << "'; the commands are serve, log, replay, verify, backup and users (see almanac --help)\n";
+      return 2;
+    }
     return app.exit(e, out, err);
   }
 

@@ -22,7 +22,7 @@
 
 using namespace almanac;
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
 namespace {
 
@@ -78,7 +78,7 @@ WriterRun run_writer(const fs::path& dir, int submitters, double seconds) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> done{0};
   std::vector<std::thread> threads;
-  auto started = Clock::now();
+  auto started = Steady::now();
   for (int i = 0; i < submitters; ++i)
     threads.emplace_back([&, i] {
       uint64_t n = 0;
@@ -94,7 +94,7 @@ WriterRun run_writer(const fs::path& dir, int submitters, double seconds) {
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (auto& t : threads) t.join();
-  double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+  double elapsed = std::chrono::duration<double>(Steady::now() - started).count();
   auto after = writer.stats();
   writer.stop();
 
@@ -124,9 +124,9 @@ double run_raw(const fs::path& dir, const std::vector<std::string>& bytes, size_
   rocksdb::WriteOptions wo;
   wo.sync = true;
   uint64_t position = 0, written = 0;
-  auto started = Clock::now();
+  auto started = Steady::now();
   auto deadline = started + std::chrono::duration<double>(seconds);
-  while (Clock::now() < deadline) {
+  while (Steady::now() < deadline) {
     rocksdb::WriteBatch wb;
     for (size_t i = 0; i < batch; ++i) {
       ++position;
@@ -137,7 +137,7 @@ double run_raw(const fs::path& dir, const std::vector<std::string>& bytes, size_
     if (!db->Write(wo, &wb).ok()) std::exit(1);
     written += batch;
   }
-  double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+  double elapsed = std::chrono::duration<double>(Steady::now() - started).count();
   db.reset();
   fs::remove_all(dir);
   return written / elapsed;

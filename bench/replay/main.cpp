@@ -16,7 +16,7 @@
 
 using namespace almanac;
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
   uint64_t target = 1'000'000;
@@ -42,14 +42,14 @@ int main(int argc, char** argv) {
       std::printf("generating %s events in %s ...\n", app::with_commas(target - have).c_str(), dir.c_str());
       auto& writer = (*node)->start_writer();
       app::Workload workload(2026);
-      auto t0 = Clock::now();
+      auto t0 = Steady::now();
       while ((*node)->store().head() < target) {
         std::vector<std::future<cmd::CommandResult>> window;
         for (int i = 0; i < 20000; ++i) window.push_back(writer.submit(workload.next()));
         for (auto& f : window) workload.observe(f.get());
       }
       (void)(*node)->stop();
-      std::printf("generated in %.1f s\n", std::chrono::duration<double>(Clock::now() - t0).count());
+      std::printf("generated in %.1f s\n", std::chrono::duration<double>(Steady::now() - t0).count());
     }
   }
 
@@ -61,14 +61,14 @@ int main(int argc, char** argv) {
     ro.read_only = true;
     auto store = storage::RocksEventStore::open(dir.string(), ro);
     if (!store) return 1;
-    auto t0 = Clock::now();
+    auto t0 = Steady::now();
     uint64_t bytes = 0;
     (void)(*store)->scan(1, 0, [&](uint64_t, std::string_view b) {
       bytes += b.size();
       ++scanned;
       return true;
     });
-    scan_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    scan_s = std::chrono::duration<double>(Steady::now() - t0).count();
     std::printf("log: %s events, %.1f MB\n", app::with_commas(scanned).c_str(), bytes / 1e6);
   }
 

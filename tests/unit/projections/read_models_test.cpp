@@ -125,7 +125,7 @@ TEST_CASE("a field that differs changes the checksum") {
   CHECK(ma.checksum() != mb.checksum());
 }
 
-TEST_CASE("readers never see a torn batch while one writer applies thousands of them") {
+TEST_CASE("readers never see a torn batch while one writer applies thousands of them", "[concurrency]") {
   // Each batch schedules two events for user 1 (one of them public), shares
   // the private one with user 2 twice (two notifications to user 2) and casts
   // user 1's ballot again (only the first one ever counts). A reader must always see both events of a batch or neither, and
