@@ -1,8 +1,13 @@
-// A reproducible random workload of domain commands: registrations, calendars,
-// events (timed, all-day, recurring, public gatherings), shares, joins, tasks,
-// polls and ballots, inbox items, sessions, updates and deletions, from random
-// actors — so a good share is refused, as real traffic would be. Used by the
+// A reproducible random workload of domain commands shaped like real use:
+// users register once and then log in, refresh sessions, keep calendars,
+// schedule and edit their own events (timed, all-day, recurring, public
+// gatherings), share them, join gatherings, create and complete tasks, vote,
+// capture inbox items. A share of commands comes from the wrong user or names
+// something missing, so some are refused, as real traffic is. Used by the
 // replay-equivalence tests, the CLI tests and the benchmarks.
+//
+// `start_us` should be the clock's time when the commands are decided: tokens
+// and poll deadlines are set relative to it.
 //
 // Not thread-safe: one producer calls next(); observe() may be called from the
 // writer thread and is guarded internally.
@@ -11,6 +16,8 @@
 #include <cstdint>
 #include <mutex>
 #include <random>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "commands/command.hpp"
@@ -20,7 +27,7 @@ namespace almanac::app {
 
 class Workload {
  public:
-  explicit Workload(uint64_t seed, int64_t start_us = 1'700'000'000'000'000);
+  Workload(uint64_t seed, int64_t start_us);
 
   // The next command. Ids it refers to come from results seen by observe(),
   // so it stays realistic whatever share of commands is refused.
@@ -38,10 +45,26 @@ class Workload {
   int64_t start_us_;
   uint64_t counter_ = 0;
 
-  std::mutex mu_;                       // guards the id lists below
-  std::vector<int64_t> users_, calendars_, events_, public_events_, tasks_, polls_,
-      inbox_, sessions_;
+  struct Owned {
+    int64_t id = 0;
+    int64_t owner = 0;
+  };
+  struct Session {
+    int64_t id = 0;
+    int64_t user = 0;
+    std::string jti;                    // the refresh token id now valid
+  };
+  template <typename T>
+  const T* pick_record(const std::vector<T>& v) {
+    return v.empty() ? nullptr : &v[rng_() % v.size()];
+  }
+
+  std::mutex mu_;                       // guards the lists below
+  std::vector<int64_t> users_, public_events_;
+  std::vector<Owned> calendars_, events_, tasks_, polls_, inbox_;
   std::vector<int64_t> option_of_poll_; // first option id, parallel to polls_
+  std::vector<Session> sessions_;
+  std::unordered_map<int64_t, size_t> session_index_;  // session id -> index in sessions_
 };
 
 }  // namespace almanac::app

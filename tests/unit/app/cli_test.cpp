@@ -40,7 +40,7 @@ struct DataDir {
     auto node = app::Node::open(o);
     REQUIRE(node.is_ok());
     auto& writer = (*node)->start_writer();
-    app::Workload workload(3);
+    app::Workload workload(3, (*node)->clock().now_us());
     for (int i = 0; i < 400; ++i) workload.observe(writer.submit(workload.next()).get());
     REQUIRE((*node)->stop().is_ok());
     head = (*node)->store().head();

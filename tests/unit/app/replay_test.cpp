@@ -87,7 +87,7 @@ TEST_CASE("a reopened RocksDB node replays to the state it had (and verify agree
     auto node = app::Node::open(o);
     REQUIRE(node.is_ok());
     auto& writer = (*node)->start_writer();
-    app::Workload workload(7);
+    app::Workload workload(7, (*node)->clock().now_us());
     drive(writer, workload, 1500);
     REQUIRE((*node)->stop().is_ok());
     before = (*node)->summary();
