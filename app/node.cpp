@@ -74,10 +74,14 @@ Result<std::unique_ptr<Node>> Node::open(const NodeOptions& options) {
     };
   }
   Node* n = node.get();
-  auto stats = cmd::replay(*node->store_, rp, [n](std::span<const Envelope> batch) {
-    for (const Envelope& e : batch) cmd::apply(n->state_, e);
-    n->models_.apply_batch(batch);
-  });
+  // The write state and the read models are independent folds of the log:
+  // each is rebuilt on its own thread.
+  auto stats = cmd::replay(
+      *node->store_, rp,
+      {[n](std::span<const Envelope> batch) { n->models_.apply_batch(batch); },
+       [n](std::span<const Envelope> batch) {
+         for (const Envelope& e : batch) cmd::apply(n->state_, e);
+       }});
   if (!stats) return stats.status();
   node->replay_stats_ = *stats;
   return node;

@@ -1,69 +1,85 @@
 #include "commands/replay.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
-#include <vector>
 
 namespace almanac::cmd {
 
 namespace {
 
-// A bounded hand-off between the decoding thread and the sink.
-class BatchQueue {
- public:
-  explicit BatchQueue(size_t capacity) : capacity_(capacity) {}
+using Batch = std::shared_ptr<const std::vector<Envelope>>;
 
-  void push(std::vector<Envelope> batch) {
+// A bounded queue every consumer reads in full, in order: a batch is dropped
+// once the slowest consumer has taken it, and the producer waits while
+// `capacity` batches are outstanding.
+class Broadcast {
+ public:
+  Broadcast(size_t consumers, size_t capacity) : taken_(consumers, 0), capacity_(capacity) {}
+
+  void push(Batch batch) {
     std::unique_lock lock(mu_);
-    not_full_.wait(lock, [&] { return queue_.size() < capacity_ || closed_; });
-    queue_.push_back(std::move(batch));
-    not_empty_.notify_one();
+    changed_.wait(lock, [&] { return produced_ - slowest() < capacity_; });
+    items_.push_back(std::move(batch));
+    ++produced_;
+    changed_.notify_all();
   }
-  // False when closed and drained.
-  bool pop(std::vector<Envelope>& out) {
+
+  // The consumer's next batch; nullptr when closed and drained.
+  Batch pop(size_t consumer) {
     std::unique_lock lock(mu_);
-    not_empty_.wait(lock, [&] { return !queue_.empty() || closed_; });
-    if (queue_.empty()) return false;
-    out = std::move(queue_.front());
-    queue_.pop_front();
-    not_full_.notify_one();
-    return true;
+    changed_.wait(lock, [&] { return taken_[consumer] < produced_ || closed_; });
+    if (taken_[consumer] == produced_) return nullptr;
+    Batch b = items_[taken_[consumer] - first_];
+    ++taken_[consumer];
+    while (first_ < slowest()) {
+      items_.pop_front();
+      ++first_;
+    }
+    changed_.notify_all();
+    return b;
   }
+
   void close() {
     std::lock_guard lock(mu_);
     closed_ = true;
-    not_empty_.notify_all();
-    not_full_.notify_all();
+    changed_.notify_all();
   }
 
  private:
+  uint64_t slowest() const { return *std::min_element(taken_.begin(), taken_.end()); }
+
   std::mutex mu_;
-  std::condition_variable not_full_, not_empty_;
-  std::deque<std::vector<Envelope>> queue_;  // guarded by mu_
+  std::condition_variable changed_;
+  std::deque<Batch> items_;          // batches first_ .. produced_-1; guarded by mu_
+  uint64_t first_ = 0;               // guarded by mu_
+  uint64_t produced_ = 0;            // guarded by mu_
+  std::vector<uint64_t> taken_;      // per consumer; guarded by mu_
   size_t capacity_;
-  bool closed_ = false;                      // guarded by mu_
+  bool closed_ = false;              // guarded by mu_
 };
 
 }  // namespace
 
 Result<ReplayStats> replay(const EventStore& store, const ReplayOptions& options,
-                           const std::function<void(std::span<const Envelope>)>& sink) {
-  using Clock = std::chrono::steady_clock;
-  const auto started = Clock::now();
+                           const std::vector<ReplaySink>& sinks) {
+  using Steady = std::chrono::steady_clock;
+  const auto started = Steady::now();
   const uint64_t to = options.to ? options.to : store.head();
   const uint64_t from = std::max<uint64_t>(options.from, 1);
   ReplayStats stats;
-  if (to < from) return stats;
+  if (to < from || sinks.empty()) return stats;
   const uint64_t total = to - from + 1;
 
-  BatchQueue queue(8);
+  Broadcast queue(sinks.size(), 8);
   Status decode_status;
   std::thread decoder([&] {
-    std::vector<Envelope> batch;
-    batch.reserve(options.batch);
+    auto batch = std::make_shared<std::vector<Envelope>>();
+    batch->reserve(options.batch);
     uint64_t expected = from;
     Status s = store.scan(from, total, [&](uint64_t position, std::string_view bytes) {
       if (position != expected) {
@@ -78,15 +94,15 @@ Result<ReplayStats> replay(const EventStore& store, const ReplayOptions& options
                                   e.status().message());
         return false;
       }
-      batch.push_back(std::move(e).value());
-      if (batch.size() >= options.batch) {
+      batch->push_back(std::move(e).value());
+      if (batch->size() >= options.batch) {
         queue.push(std::move(batch));
-        batch = {};
-        batch.reserve(options.batch);
+        batch = std::make_shared<std::vector<Envelope>>();
+        batch->reserve(options.batch);
       }
       return true;
     });
-    if (!batch.empty()) queue.push(std::move(batch));
+    if (!batch->empty()) queue.push(std::move(batch));
     if (!s && decode_status.is_ok()) decode_status = s;
     if (decode_status.is_ok() && expected != to + 1)
       decode_status = data_loss("log ends at position " + std::to_string(expected - 1) +
@@ -94,20 +110,28 @@ Result<ReplayStats> replay(const EventStore& store, const ReplayOptions& options
     queue.close();
   });
 
-  auto last_report = Clock::now();
-  std::vector<Envelope> batch;
-  while (queue.pop(batch)) {
-    sink(batch);
-    for (const Envelope& e : batch) stats.streams += e.version == 1;  // a stream's first event
-    stats.events += batch.size();
-    stats.last_position = batch.back().position;
-    if (options.progress && Clock::now() - last_report >= std::chrono::seconds(1)) {
+  // Sinks after the first run on threads of their own; the first runs here
+  // and keeps the statistics.
+  std::vector<std::thread> others;
+  for (size_t i = 1; i < sinks.size(); ++i)
+    others.emplace_back([&, i] {
+      while (Batch b = queue.pop(i)) sinks[i](*b);
+    });
+
+  auto last_report = Steady::now();
+  while (Batch b = queue.pop(0)) {
+    sinks[0](*b);
+    for (const Envelope& e : *b) stats.streams += e.version == 1;  // a stream's first event
+    stats.events += b->size();
+    stats.last_position = b->back().position;
+    if (options.progress && Steady::now() - last_report >= std::chrono::seconds(1)) {
       options.progress(stats.events, total);
-      last_report = Clock::now();
+      last_report = Steady::now();
     }
   }
   decoder.join();
-  stats.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  for (auto& t : others) t.join();
+  stats.seconds = std::chrono::duration<double>(Steady::now() - started).count();
   if (!decode_status) return decode_status;
   if (options.progress) options.progress(stats.events, total);
   return stats;

@@ -1,11 +1,14 @@
 // Replay: reads the log from a position and feeds decoded events, in batches
-// and in order, to a sink (the write state and the read models). Decoding runs
-// on its own thread, ahead of the sink, so the two overlap.
+// and in order, to one or more sinks (the write state, the read models).
+// Decoding runs on its own thread, ahead of the sinks, and each sink runs on a
+// thread of its own, so on a multi-core machine they overlap. Every sink sees
+// every batch, in log order; sinks must not share mutable state.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <vector>
 
 #include "events/event_store.hpp"
 
@@ -27,10 +30,17 @@ struct ReplayOptions {
   std::function<void(uint64_t, uint64_t)> progress;
 };
 
-// Feeds every event in [from, to] to `sink`. DataLoss when an entry does not
-// decode or positions are not contiguous; the sink has then seen every event
-// before the damaged one.
+using ReplaySink = std::function<void(std::span<const Envelope>)>;
+
+// Feeds every event in [from, to] to each of `sinks`. DataLoss when an entry
+// does not decode or positions are not contiguous; the sinks have then seen
+// every event before the damaged one.
 Result<ReplayStats> replay(const EventStore& store, const ReplayOptions& options,
-                           const std::function<void(std::span<const Envelope>)>& sink);
+                           const std::vector<ReplaySink>& sinks);
+
+inline Result<ReplayStats> replay(const EventStore& store, const ReplayOptions& options,
+                                  const ReplaySink& sink) {
+  return replay(store, options, std::vector<ReplaySink>{sink});
+}
 
 }  // namespace almanac::cmd

@@ -37,10 +37,11 @@ struct Rebuilt {
 
 std::unique_ptr<Rebuilt> rebuild(const EventStore& store) {
   auto out = std::make_unique<Rebuilt>();
-  auto stats = cmd::replay(store, {}, [&](std::span<const Envelope> batch) {
-    for (const Envelope& e : batch) cmd::apply(out->state, e);
-    out->models.apply_batch(batch);
-  });
+  auto stats = cmd::replay(store, {},
+                           {[&](std::span<const Envelope> batch) {
+                              for (const Envelope& e : batch) cmd::apply(out->state, e);
+                            },
+                            [&](std::span<const Envelope> batch) { out->models.apply_batch(batch); }});
   REQUIRE(stats.is_ok());
   CHECK(stats->events == store.head());
   return out;
