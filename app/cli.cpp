@@ -6,11 +6,13 @@
 #include <csignal>
 #include <filesystem>
 #include <iomanip>
+#include <map>
 #include <ostream>
 #include <thread>
 
 #include "app/event_text.hpp"
 #include "app/node.hpp"
+#include "app/serve.hpp"
 
 namespace almanac::app {
 
@@ -41,24 +43,6 @@ std::string open_hint(const std::string& dir) {
 
 void print_counts(std::ostream& out, const ModelSummary& s) {
   for (const auto& [name, n] : s.counts) out << "  " << std::left << std::setw(16) << name << with_commas(n) << "\n";
-}
-
-int cmd_serve(const std::string& data, std::ostream& out, std::ostream& err) {
-  NodeOptions o;
-  o.data_dir = data;
-  o.progress = &err;
-  err << "almanac: data directory " << absolute(data) << "\n";
-  auto node = Node::open(o);
-  if (!node) return fail(err, "cannot open the data directory", node.status(), open_hint(data));
-  const auto& r = (*node)->replay_stats();
-  out << "almanac: replayed " << with_commas(r.events) << " events (" << with_commas(r.streams)
-      << " streams) in " << std::fixed << std::setprecision(3) << r.seconds << " s\n";
-  out << "almanac: log head at position " << (*node)->store().head() << "; read models hold:\n";
-  print_counts(out, (*node)->summary());
-  if (Status s = (*node)->save_summary(); !s) return fail(err, "cannot save the model summary", s);
-  out << "almanac: this build has no network listener yet; the log is open, replayed and "
-         "consistent, and serve exits here\n";
-  return 0;
 }
 
 int cmd_log(const std::string& data, uint64_t from, uint64_t limit, bool follow, bool json,
@@ -220,8 +204,35 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   app.require_subcommand(1);
   std::string data = "data";
 
-  auto* serve = app.add_subcommand("serve", "Open the data directory, replay the log and report what it holds");
+  auto* serve = app.add_subcommand("serve", "Run the server: open (create) the data directory, replay the log, "
+                                             "listen, serve until SIGINT/SIGTERM");
   serve->add_option("--data", data, "Data directory (created when missing)")->capture_default_str();
+  // Every other serve setting is also read from ALMANAC_<NAME> and from the
+  // --config file; a flag given here wins.
+  Settings serve_settings;
+  std::vector<std::pair<std::string, std::string>> serve_options = {
+      {"config", "A file of 'name = value' lines (names as the flags, without --)"},
+      {"listen", "HOST:PORT to listen on (default 127.0.0.1:8000; port 0 picks a free one)"},
+      {"threads", "IO threads (default: one per core)"},
+      {"rate-limits", "on|off (default on: 5/min per IP on auth routes, 100/min per user elsewhere)"},
+      {"auth-per-minute", "Requests per minute per client IP on authentication routes"},
+      {"user-per-minute", "Requests per minute per user on other routes"},
+      {"body-limit", "Largest request body in bytes (default 1048576)"},
+      {"header-limit", "Largest request header block in bytes (default 16384)"},
+      {"read-timeout", "Seconds a client has to send a whole request (default 30)"},
+      {"idle-timeout", "Seconds an idle keep-alive connection stays open (default 75)"},
+      {"access-ttl", "Access token lifetime in seconds (default 3600)"},
+      {"refresh-ttl", "Refresh token lifetime in seconds (default 604800)"},
+      {"ws-queue-limit", "Messages queued for a slow WebSocket client before it is closed (default 1024)"},
+      {"access-log", "on|off: one line per request on standard output (default on)"},
+  };
+  std::map<std::string, std::string> serve_values;
+  for (const auto& [name, help] : serve_options) serve->add_option("--" + name, serve_values[name], help);
+  bool anonymous_calendars = false, fast_hash = false;
+  serve->add_flag("--anonymous-calendars", anonymous_calendars,
+                  "Serve the mcal routes without a token, as one local user (never on by default)");
+  serve->add_flag("--bench-fast-hash", fast_hash,
+                  "Benchmarks only: the lowest Argon2id cost libsodium allows");
 
   uint64_t from = 1, limit = 0;
   bool follow = false, json = false;
@@ -268,7 +279,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     return app.exit(e, out, err);
   }
 
-  if (serve->parsed()) return cmd_serve(data, out, err);
+  if (serve->parsed()) {
+    if (serve->count("--data")) serve_settings["data"] = data;
+    for (const auto& [name, help] : serve_options)
+      if (serve->count("--" + name)) serve_settings[name] = serve_values[name];
+    if (anonymous_calendars) serve_settings["anonymous-calendars"] = "on";
+    if (fast_hash) serve_settings["bench-fast-hash"] = "on";
+    return app::serve(serve_settings, out, err);
+  }
   if (log->parsed()) return cmd_log(data, from, limit, follow, json, out, err);
   if (replay->parsed()) return cmd_replay(data, out, err);
   if (verify->parsed()) return cmd_verify(data, out, err);

@@ -89,10 +89,11 @@ Result<std::unique_ptr<Node>> Node::open(const NodeOptions& options) {
 
 Node::~Node() { (void)stop(); }
 
-cmd::Writer& Node::start_writer() {
+cmd::Writer& Node::start_writer(cmd::BatchHook publish) {
   if (!writer_) {
     writer_ = std::make_unique<cmd::Writer>(*store_, state_, clock_, ids_);
     writer_->on_apply([this](std::span<const Envelope> batch) { models_.apply_batch(batch); });
+    if (publish) writer_->on_publish(std::move(publish));
     writer_->start();
   }
   return *writer_;

@@ -54,8 +54,9 @@ class Node {
   const cmd::ReplayStats& replay_stats() const { return replay_stats_; }
   Clock& clock() { return clock_; }
 
-  // Starts the single writer; committed batches are applied to the models.
-  cmd::Writer& start_writer();
+  // Starts the single writer; committed batches are applied to the models,
+  // then handed to `publish` (subscribers) when set.
+  cmd::Writer& start_writer(cmd::BatchHook publish = {});
   // Stops the writer (completing queued commands) and saves the summary.
   Status stop();
 

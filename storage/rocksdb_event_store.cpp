@@ -1,5 +1,6 @@
 #include "storage/rocksdb_event_store.hpp"
 
+#include <rocksdb/version.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -77,6 +78,11 @@ RocksEventStore::~RocksEventStore() {
     if (cf) db_->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
   db_->Close().PermitUncheckedError();
   delete db_;
+}
+
+std::string RocksEventStore::engine_description() {
+  return "RocksDB " + std::to_string(ROCKSDB_MAJOR) + "." + std::to_string(ROCKSDB_MINOR) + "." +
+         std::to_string(ROCKSDB_PATCH);
 }
 
 Result<std::unique_ptr<RocksEventStore>> RocksEventStore::open(const std::string& dir,

@@ -63,6 +63,9 @@ class RocksEventStore final : public EventStore {
   // committed batch is whole. Errors: DataLoss naming the damaged position
   // (torn tail), FailedPrecondition for a newer on-disk format, Unavailable /
   // InvalidArgument / NotFound when RocksDB cannot open the directory.
+  // "RocksDB 7.8.3": the storage engine and its version, for status pages.
+  static std::string engine_description();
+
   static Result<std::unique_ptr<RocksEventStore>> open(const std::string& dir,
                                                        const RocksOptions& options = {});
 

@@ -1,0 +1,19 @@
+#include "api/config.hpp"
+
+namespace almanac::api {
+
+std::string ServerConfig::validate() const {
+  if (data_dir.empty()) return "--data must name a directory";
+  if (threads < 0 || threads > 256) return "--threads must be between 0 (one per core) and 256";
+  if (body_limit < 1024) return "the body limit must be at least 1024 bytes";
+  if (header_limit < 1024) return "the header limit must be at least 1024 bytes";
+  if (read_timeout_s < 1 || idle_timeout_s < 1) return "timeouts must be at least 1 second";
+  if (auth_per_minute < 1 || user_per_minute < 1) return "rate limits must allow at least 1 request per minute";
+  if (access_ttl_s < 1 || refresh_ttl_s < access_ttl_s)
+    return "token lifetimes must be positive, and refresh tokens must outlive access tokens";
+  if (argon2_ops < 1 || argon2_mem < 8192) return "the password hashing cost is below libsodium's minimum";
+  if (ws_queue_limit < 1) return "the WebSocket queue limit must be at least 1";
+  return {};
+}
+
+}  // namespace almanac::api

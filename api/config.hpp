@@ -1,0 +1,48 @@
+// Server configuration: flags, then environment (ALMANAC_*), then an optional
+// file (key = value lines), then these defaults.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace almanac::api {
+
+struct ServerConfig {
+  std::string data_dir = "data";
+  std::string host = "127.0.0.1";
+  uint16_t port = 8000;
+  int threads = 0;                       // 0: one per core
+
+  // Limits every connection lives under.
+  uint64_t body_limit = 1 << 20;         // bytes; larger bodies get 413
+  uint32_t header_limit = 16 << 10;      // bytes; larger headers get 431
+  int read_timeout_s = 30;               // a request must arrive whole within this
+  int idle_timeout_s = 75;               // a keep-alive connection idle this long is closed
+  uint32_t max_requests_per_connection = 10000;
+
+  // Rate limits (the collab document's defaults).
+  bool rate_limits = true;
+  uint32_t auth_per_minute = 5;          // per client IP, authentication routes
+  uint32_t user_per_minute = 100;        // per user (per IP when anonymous), other routes
+
+  // Tokens.
+  int64_t access_ttl_s = 3600;           // 1 hour
+  int64_t refresh_ttl_s = 7 * 24 * 3600; // 7 days
+  int64_t reset_ttl_s = 3600;            // password-reset tokens
+
+  // Argon2id cost (libsodium's "interactive" level by default). Lowered only by
+  // the benchmark flag --bench-fast-hash.
+  uint64_t argon2_ops = 2;
+  uint64_t argon2_mem = 64ull << 20;
+
+  // mcal routes without a token, as one local user. Never on by default.
+  bool anonymous_calendars = false;
+
+  // WebSocket sessions: messages queued for a slow client before it is closed.
+  size_t ws_queue_limit = 1024;
+
+  // Refuses contradictory or out-of-range settings with a message saying which.
+  std::string validate() const;
+};
+
+}  // namespace almanac::api

@@ -1,0 +1,77 @@
+// The route table: every path the server answers, in one place. Handlers live
+// with their contract (api/contracts/<name>/); operational routes in
+// api/health.* and api/streams.*. Keep each contract's routes in its section.
+#include "api/routes.hpp"
+
+#include "api/health.hpp"
+
+namespace almanac::api {
+
+namespace {
+
+using V = http::verb;
+using C = Contract;
+using A = Access;
+
+Route route(V method, std::string pattern, C contract, A access, Handler handler, RouteDoc doc = {}) {
+  Route r;
+  r.method = method;
+  r.pattern = std::move(pattern);
+  r.contract = contract;
+  r.access = access;
+  r.handler = std::move(handler);
+  r.doc = std::move(doc);
+  return r;
+}
+
+}  // namespace
+
+void register_routes(Router& r) {
+  // ---- prefix owners: the error shape of unknown paths ----------------------
+  r.set_prefix_owner("/api/auth/", C::kCollab);
+  r.set_prefix_owner("/api/events", C::kCollab);
+  r.set_prefix_owner("/api/notifications", C::kCollab);
+  r.set_prefix_owner("/users/", C::kFlowstate);
+  r.set_prefix_owner("/api/inbox/", C::kFlowstate);
+  r.set_prefix_owner("/ws/sync", C::kFlowstate);
+  r.set_prefix_owner("/calendars/", C::kMcal);
+  r.set_prefix_owner("/events/", C::kMcal);
+  r.set_prefix_owner("/api/v1/users/", C::kAdmin);
+  r.set_prefix_owner("/api/v1/ws/", C::kAdmin);
+  r.set_prefix_owner("/api/v1/auth/", C::kGather);
+  r.set_prefix_owner("/api/v1/events/", C::kGather);
+  r.set_prefix_owner("/api/v1/tasks/", C::kGather);
+  r.set_prefix_owner("/api/v1/voting/", C::kGather);
+  r.set_prefix_owner("/health", C::kGather);
+  r.set_prefix_owner("/ws/events/", C::kGather);
+  r.set_prefix_owner("/streams/", C::kNative);
+
+  // ---- operations (gather's health shapes; both slash forms, as DESIGN.md
+  //      names them without and the gather document with) --------------------
+  for (std::string suffix : {"", "/"}) {
+    r.add(route(V::get, "/health" + suffix, C::kGather, A::kUnlimited, health::health,
+                {"Basic health status", nullptr, nullptr, 200, {}}));
+    r.add(route(V::get, "/health/ready" + suffix, C::kGather, A::kUnlimited, health::ready,
+                {"Readiness: the log can be read and written", nullptr, nullptr, 200, {}}));
+    r.add(route(V::get, "/health/live" + suffix, C::kGather, A::kUnlimited, health::live,
+                {"Liveness", nullptr, nullptr, 200, {}}));
+    r.add(route(V::get, "/health/status" + suffix, C::kGather, A::kUnlimited, health::status,
+                {"Status dashboard", nullptr, nullptr, 200, {}}));
+  }
+  r.add(route(V::get, "/metrics", C::kNative, A::kUnlimited, health::metrics,
+              {"Prometheus metrics (text exposition format)", nullptr, nullptr, 200, {}}));
+
+  // ---- collab ---------------------------------------------------------------
+
+  // ---- flowstate ------------------------------------------------------------
+
+  // ---- mcal -----------------------------------------------------------------
+
+  // ---- admin ----------------------------------------------------------------
+
+  // ---- gather ---------------------------------------------------------------
+
+  // ---- native event stream --------------------------------------------------
+}
+
+}  // namespace almanac::api

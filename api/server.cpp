@@ -1,0 +1,190 @@
+#include "api/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <thread>
+#include <vector>
+
+#include "api/content.hpp"
+
+namespace almanac::api {
+
+namespace {
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+}
+
+Server::Server(Service& service, const ServerConfig& config)
+    : service_(service), config_(config), acceptor_(ioc_) {}
+
+Server::~Server() = default;
+
+Status Server::listen() {
+  boost::system::error_code ec;
+  auto address = net::ip::make_address(config_.host, ec);
+  if (ec) return invalid("'" + config_.host + "' is not an IP address; use e.g. 127.0.0.1");
+  net::ip::tcp::endpoint endpoint(address, config_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    return unavailable("cannot listen on " + config_.host + ":" + std::to_string(config_.port) +
+                       ": " + ec.message() + " (is another server running? choose --listen HOST:PORT)");
+  return Status::ok();
+}
+
+std::string Server::local_endpoint() const {
+  boost::system::error_code ec;
+  auto ep = acceptor_.local_endpoint(ec);
+  if (ec) return {};
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+void Server::run(int threads) {
+  net::co_spawn(ioc_, accept_loop(), net::detached);
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([this] { ioc_.run(); });
+  ioc_.run();
+  for (auto& t : pool) t.join();
+}
+
+void Server::stop(int grace_s) {
+  if (stopping_.exchange(true)) return;
+  net::post(ioc_, [this, grace_s] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    service_.hub().shutdown();
+    // Wait for sessions to finish their in-flight requests, then end run().
+    auto timer = std::make_shared<net::steady_timer>(ioc_);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace_s);
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [this, timer, deadline, poll] {
+      if (active_ == 0 || std::chrono::steady_clock::now() >= deadline) {
+        ioc_.stop();
+        *poll = nullptr;  // break the cycle
+        return;
+      }
+      timer->expires_after(std::chrono::milliseconds(20));
+      timer->async_wait([poll](boost::system::error_code) {
+        if (*poll) (*poll)();
+      });
+    };
+    (*poll)();
+  });
+}
+
+net::awaitable<void> Server::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_.async_accept(net::make_strand(ioc_), kTuple);
+    if (ec) {
+      if (stopping_ || ec == net::error::operation_aborted) co_return;
+      continue;  // e.g. too many open files: keep serving the others
+    }
+    auto ex = socket.get_executor();
+    net::co_spawn(ex, session(std::move(socket)), net::detached);
+  }
+}
+
+net::awaitable<void> Server::session(net::ip::tcp::socket socket) {
+  struct Active {
+    std::atomic<int>& n;
+    explicit Active(std::atomic<int>& c) : n(c) { ++n; }
+    ~Active() { --n; }
+  } active(active_);
+
+  boost::system::error_code ec;
+  std::string client_ip;
+  auto remote = socket.remote_endpoint(ec);
+  if (!ec) client_ip = remote.address().to_string();
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer(8192);
+
+  for (uint32_t served = 0; served < config_.max_requests_per_connection; ++served) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(config_.header_limit);
+    parser.body_limit(config_.body_limit);
+
+    // Between requests the idle timeout applies; once a request has started,
+    // the read timeout bounds the rest of it.
+    stream.expires_after(std::chrono::seconds(buffer.size() ? config_.read_timeout_s : config_.idle_timeout_s));
+    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+    if (!hec && !parser.is_done()) {
+      stream.expires_after(std::chrono::seconds(config_.read_timeout_s));
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
+      hec = bec;
+    }
+    if (hec) {
+      if (hec == http::error::end_of_stream || hec == beast::error::timeout ||
+          hec == net::error::operation_aborted || hec == net::error::connection_reset || stopping_)
+        break;
+      // A request we cannot take: answer once, then close.
+      http::status status = hec == http::error::body_limit     ? http::status::payload_too_large
+                            : hec == http::error::header_limit ? http::status::request_header_fields_too_large
+                                                               : http::status::bad_request;
+      Request req;
+      req.version(11);
+      if (parser.is_header_done()) {
+        req.method(parser.get().method());
+        req.target(parser.get().target());
+        if (auto accept = parser.get().find(http::field::accept); accept != parser.get().end())
+          req.set(http::field::accept, accept->value());
+      }
+      std::string msg = status == http::status::payload_too_large
+                            ? "Request body exceeds the limit of " + std::to_string(config_.body_limit) + " bytes"
+                        : status == http::status::request_header_fields_too_large
+                            ? "Request headers exceed the limit of " + std::to_string(config_.header_limit) + " bytes"
+                            : "Malformed HTTP request";
+      std::string path(req.target().substr(0, req.target().find('?')));
+      auto owner = service_.router().match(req.method(), path.empty() ? "/" : path).owner;
+      Response res = render_error(owner, req, ApiError{status, "", msg, {}, json::object()});
+      res.keep_alive(false);
+      stream.expires_after(std::chrono::seconds(config_.read_timeout_s));
+      co_await http::async_write(stream, res, kTuple);
+      break;
+    }
+
+    Request req = parser.release();
+    if (beast::websocket::is_upgrade(req)) {
+      std::string target(req.target());
+      std::string path = target.substr(0, target.find('?'));
+      auto match = service_.router().match(http::verb::get, path);
+      if (match.kind == Router::Match::kFound && match.route->ws) {
+        Exchange ex{service_, std::move(req), match.params, {}, client_ip};
+        ex.contract = match.route->contract;
+        ex.route = match.route->pattern;
+        size_t q = target.find('?');
+        if (q != std::string::npos) {
+          std::string_view qs(target);
+          qs.remove_prefix(q + 1);
+          while (!qs.empty()) {
+            size_t amp = qs.find('&');
+            std::string_view pair = qs.substr(0, amp);
+            qs = amp == std::string_view::npos ? std::string_view{} : qs.substr(amp + 1);
+            size_t eq = pair.find('=');
+            ex.query.emplace_back(url_decode(pair.substr(0, eq)),
+                                  eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1)));
+          }
+        }
+        stream.expires_never();
+        co_await match.route->ws(ex, std::move(stream));
+        co_return;
+      }
+    }
+
+    Response res = co_await service_.handle(std::move(req), client_ip);
+    if (stopping_) res.keep_alive(false);
+    bool keep = res.keep_alive();
+    stream.expires_after(std::chrono::seconds(config_.read_timeout_s));
+    auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+    if (wec || !keep) break;
+  }
+  stream.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+}
+
+}  // namespace almanac::api

@@ -1,0 +1,28 @@
+// Template members of Service (included by service.hpp).
+#pragma once
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <optional>
+
+namespace almanac::api {
+
+template <typename Fn>
+net::awaitable<std::invoke_result_t<Fn>> Service::run_blocking(Fn fn) {
+  using R = std::invoke_result_t<Fn>;
+  auto ex = co_await net::this_coro::executor;
+  co_return co_await net::async_initiate<decltype(net::use_awaitable), void(R)>(
+      [this, ex, fn = std::move(fn)](auto handler) mutable {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        net::post(*blocking_, [h, ex, fn = std::move(fn)]() mutable {
+          auto result = std::make_shared<std::optional<R>>(fn());
+          net::post(ex, [h, result]() mutable { (*h)(std::move(**result)); });
+        });
+      },
+      net::use_awaitable);
+}
+
+}  // namespace almanac::api

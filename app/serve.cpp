@@ -1,0 +1,206 @@
+#include "app/serve.hpp"
+
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <thread>
+
+#include "api/routes.hpp"
+#include "api/server.hpp"
+#include "app/node.hpp"
+
+namespace almanac::app {
+
+namespace net = boost::asio;
+
+namespace {
+
+// The settings serve understands, with their environment variable names.
+const char* const kSettingNames[] = {
+    "data", "listen", "threads", "rate-limits", "auth-per-minute", "user-per-minute",
+    "body-limit", "header-limit", "read-timeout", "idle-timeout", "access-ttl", "refresh-ttl",
+    "anonymous-calendars", "bench-fast-hash", "access-log", "ws-queue-limit"};
+
+std::string env_name(const std::string& setting) {
+  std::string e = "ALMANAC_";
+  for (char c : setting) e += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return e;
+}
+
+std::string trim(std::string s) {
+  auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  return s;
+}
+
+bool parse_bool(const std::string& v, bool& out) {
+  if (v == "on" || v == "true" || v == "1" || v == "yes") return out = true, true;
+  if (v == "off" || v == "false" || v == "0" || v == "no") return out = false, true;
+  return false;
+}
+
+template <typename T>
+bool parse_number(const std::string& v, T& out) {
+  try {
+    size_t used = 0;
+    long long n = std::stoll(v, &used);
+    if (used != v.size() || n < 0) return false;
+    out = static_cast<T>(n);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+std::string build_config(const Settings& flags, api::ServerConfig& c) {
+  Settings s;
+  // The file, then the environment, then flags: later ones win.
+  std::string file;
+  if (auto it = flags.find("config"); it != flags.end()) file = it->second;
+  else if (const char* e = std::getenv("ALMANAC_CONFIG")) file = e;
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) return "cannot read the configuration file " + file;
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+      line = trim(line.substr(0, line.find('#')));
+      if (line.empty()) continue;
+      size_t eq = line.find('=');
+      if (eq == std::string::npos) return file + ":" + std::to_string(n) + ": expected 'name = value'";
+      s[trim(line.substr(0, eq))] = trim(line.substr(eq + 1));
+    }
+  }
+  for (const char* name : kSettingNames)
+    if (const char* e = std::getenv(env_name(name).c_str())) s[name] = e;
+  for (const auto& [k, v] : flags)
+    if (k != "config") s[k] = v;
+
+  for (const auto& [k, v] : s) {
+    bool ok = true;
+    if (k == "data") c.data_dir = v;
+    else if (k == "listen") {
+      size_t colon = v.rfind(':');
+      ok = colon != std::string::npos && colon > 0 && parse_number(v.substr(colon + 1), c.port);
+      if (ok) c.host = v.substr(0, colon);
+      if (!ok) return "listen: expected HOST:PORT (e.g. 127.0.0.1:8000), got '" + v + "'";
+    } else if (k == "threads") ok = parse_number(v, c.threads);
+    else if (k == "rate-limits") ok = parse_bool(v, c.rate_limits);
+    else if (k == "auth-per-minute") ok = parse_number(v, c.auth_per_minute);
+    else if (k == "user-per-minute") ok = parse_number(v, c.user_per_minute);
+    else if (k == "body-limit") ok = parse_number(v, c.body_limit);
+    else if (k == "header-limit") ok = parse_number(v, c.header_limit);
+    else if (k == "read-timeout") ok = parse_number(v, c.read_timeout_s);
+    else if (k == "idle-timeout") ok = parse_number(v, c.idle_timeout_s);
+    else if (k == "access-ttl") ok = parse_number(v, c.access_ttl_s);
+    else if (k == "refresh-ttl") ok = parse_number(v, c.refresh_ttl_s);
+    else if (k == "ws-queue-limit") ok = parse_number(v, c.ws_queue_limit);
+    else if (k == "anonymous-calendars") ok = parse_bool(v, c.anonymous_calendars);
+    else if (k == "bench-fast-hash") {
+      bool fast = false;
+      ok = parse_bool(v, fast);
+      if (fast) {  // libsodium's minimum cost: benchmarks only
+        c.argon2_ops = 1;
+        c.argon2_mem = 8192;
+      }
+    } else if (k == "access-log") continue;
+    else return "unknown setting '" + k + "'";
+    if (!ok) return k + ": invalid value '" + v + "'";
+  }
+  return c.validate();
+}
+
+namespace {
+
+struct AppendObserverGuard {
+  storage::RocksEventStore& store;
+  ~AppendObserverGuard() { store.set_observer({}); }
+};
+
+}  // namespace
+
+int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
+  api::ServerConfig config;
+  if (std::string problem = build_config(flags, config); !problem.empty()) {
+    err << "almanac: " << problem << "\n";
+    return 2;
+  }
+  bool access_log = true;
+  if (auto it = flags.find("access-log"); it != flags.end()) parse_bool(it->second, access_log);
+
+  std::error_code ec;
+  auto data_abs = std::filesystem::absolute(config.data_dir, ec).lexically_normal().string();
+  err << "almanac " << "starting: data directory " << data_abs << std::endl;
+  NodeOptions o;
+  o.data_dir = config.data_dir;
+  o.progress = &err;
+  auto node = Node::open(o);
+  if (!node) {
+    err << "almanac: cannot open " << data_abs << ": " << node.status().message() << "\n"
+        << "almanac: check that it is an almanac data directory and that no other server holds it\n";
+    return 1;
+  }
+  Node& n = **node;
+  const auto& r = n.replay_stats();
+  err << "almanac: replayed " << with_commas(r.events) << " events (" << with_commas(r.streams)
+      << " streams) in " << std::fixed << std::setprecision(3) << r.seconds << " s" << std::endl;
+
+  auto tokens = api::TokenService::open(config.data_dir);
+  if (!tokens) {
+    err << "almanac: " << tokens.status().message() << "\n";
+    return 1;
+  }
+  api::Hub hub;
+  api::Metrics metrics;
+  n.store().set_observer([&metrics](size_t tx, size_t events, size_t bytes, int64_t sync_us) {
+    metrics.observe_append(tx, events, bytes, sync_us);
+  });
+  AppendObserverGuard observer_guard{n.store()};
+  auto& writer = n.start_writer([&hub](std::span<const Envelope> batch) { hub.publish(batch); });
+
+  api::ServiceDeps deps{config, writer, n.models(), n.store(), n.clock(), **tokens, hub, metrics};
+  deps.access_log = access_log ? &std::cout : nullptr;
+  deps.store_description = storage::RocksEventStore::engine_description();
+  deps.replay_seconds = r.seconds;
+  deps.replay_events = r.events;
+  api::Service service(deps);
+  api::register_routes(service.router());
+
+  api::Server server(service, config);
+  if (Status s = server.listen(); !s) {
+    err << "almanac: " << s.message() << "\n";
+    return 1;
+  }
+  int threads = config.threads > 0 ? config.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  net::signal_set signals(server.io(), SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& e, int sig) {
+    if (e) return;
+    err << "almanac: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+        << ": stopping (finishing in-flight requests)" << std::endl;
+    server.stop();
+  });
+  if (config.anonymous_calendars)
+    err << "almanac: --anonymous-calendars is on: mcal routes answer without a token as one local user"
+        << std::endl;
+  if (!config.rate_limits) err << "almanac: rate limits are off" << std::endl;
+  out << "listening on " << server.local_endpoint() << std::endl;
+  err << "almanac: " << threads << " IO threads; /docs for the API, /metrics for Prometheus" << std::endl;
+  server.run(threads);
+
+  // The IO threads are done: no request is in flight. Drain the writer (every
+  // queued command completes), save the summary, close the log.
+  if (Status s = n.stop(); !s) {
+    err << "almanac: stopped, but could not save the model summary: " << s.message() << "\n";
+    return 1;
+  }
+  err << "almanac: stopped cleanly at log position " << n.store().head() << std::endl;
+  return 0;
+}
+
+}  // namespace almanac::app
