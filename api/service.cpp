@@ -83,6 +83,35 @@ Result<Principal> Service::authenticate(const Exchange& ex) {
   return authenticate_token(token);
 }
 
+cmd::CommandEnvelope Service::envelope(const Exchange& ex, cmd::Command command, int64_t actor_id) const {
+  cmd::CommandEnvelope c;
+  c.command = std::move(command);
+  c.actor_id = actor_id;
+  std::string_view request_id = ex.req["X-Request-ID"];
+  c.correlation_id = request_id.empty() || request_id.size() > 128 ? random_token_id() : std::string(request_id);
+  if (ex.req.method() == http::verb::post) {
+    std::string_view key = ex.req["Idempotency-Key"];
+    if (!key.empty() && key.size() <= 255) c.idempotency_key = std::string(key);
+  }
+  return c;
+}
+
+std::string etag(uint64_t version) { return "\"" + std::to_string(version) + "\""; }
+
+Result<std::optional<uint64_t>> if_match(const Exchange& ex) {
+  std::string_view v = ex.req[http::field::if_match];
+  if (v.empty() || v == "*") return std::optional<uint64_t>{};
+  if (v.substr(0, 2) == "W/") v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  uint64_t n = 0;
+  if (v.empty() || v.size() > 19) return invalid("If-Match must be an ETag this server sent", "If-Match");
+  for (char c : v) {
+    if (c < '0' || c > '9') return invalid("If-Match must be an ETag this server sent", "If-Match");
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return std::optional<uint64_t>(n);
+}
+
 net::awaitable<cmd::CommandResult> Service::submit(cmd::CommandEnvelope command) {
   auto& writer = deps_.writer;
   co_return co_await net::async_initiate<decltype(net::use_awaitable), void(cmd::CommandResult)>(

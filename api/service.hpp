@@ -78,6 +78,12 @@ class Service {
   template <typename Fn>
   net::awaitable<std::invoke_result_t<Fn>> run_blocking(Fn fn);
 
+  // A command from this request: the actor, a correlation id (the client's
+  // X-Request-ID when given, else a fresh one) and, on POST, the client's
+  // Idempotency-Key (a repeated key for the same actor returns the first
+  // result and appends nothing).
+  cmd::CommandEnvelope envelope(const Exchange& ex, cmd::Command command, int64_t actor_id) const;
+
   // Verifies a bearer access token: signature, expiry, live session, active user.
   Result<Principal> authenticate_token(std::string_view token);
   // The request's "Authorization: Bearer ..." token; Unauthenticated with
@@ -93,6 +99,13 @@ class Service {
   RateLimiter limiter_;
   std::unique_ptr<net::thread_pool> blocking_;
 };
+
+// ETag of a single resource: its stream version, quoted ("\"3\"").
+std::string etag(uint64_t version);
+// The version named by If-Match ("3", "\"3\"" or W/"3"); nullopt when the
+// header is absent or "*"; InvalidArgument when it cannot be read. A stale
+// one makes the command a Conflict, which handlers answer with 412.
+Result<std::optional<uint64_t>> if_match(const Exchange& ex);
 
 }  // namespace almanac::api
 
