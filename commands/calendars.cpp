@@ -24,6 +24,21 @@ const CalendarState* own_calendar(const Context& c, int64_t id) {
   return cal;
 }
 
+// Name index upkeep for apply: an entry is removed only while it still names
+// `id`.
+void index_name(WriteState& s, const CalendarState& cal, int64_t id) {
+  auto it = s.calendar_names.find(std::pair<int64_t, std::string_view>(cal.owner_id, cal.name));
+  if (it != s.calendar_names.end())
+    it->second = id;
+  else
+    s.calendar_names.emplace(std::pair<int64_t, std::string>(cal.owner_id, cal.name), id);
+}
+
+void unindex_name(WriteState& s, const CalendarState& cal, int64_t id) {
+  auto it = s.calendar_names.find(std::pair<int64_t, std::string_view>(cal.owner_id, cal.name));
+  if (it != s.calendar_names.end() && it->second == id) s.calendar_names.erase(it);
+}
+
 }  // namespace
 
 Status decide_command(Context& c, const CreateCalendar& cmd) {
@@ -78,22 +93,20 @@ void apply_calendar(WriteState& s, const Envelope& e) {
       CalendarState& cal = s.calendars[id];
       cal.owner_id = p->owner_id;
       cal.name = p->name;
-      s.calendar_names[{cal.owner_id, cal.name}] = id;
+      index_name(s, cal, id);
       break;
     }
     case ev::Payload::CalendarUpdated: {
       CalendarState& cal = s.calendars[id];
-      if (s.calendar_by_name(cal.owner_id, cal.name) == id)
-        s.calendar_names.erase({cal.owner_id, cal.name});
+      unindex_name(s, cal, id);
       cal.name = e.payload.AsCalendarUpdated()->name;
-      s.calendar_names[{cal.owner_id, cal.name}] = id;
+      index_name(s, cal, id);
       break;
     }
     case ev::Payload::CalendarDeleted: {
       CalendarState& cal = s.calendars[id];
       cal.deleted = true;
-      if (s.calendar_by_name(cal.owner_id, cal.name) == id)
-        s.calendar_names.erase({cal.owner_id, cal.name});
+      unindex_name(s, cal, id);
       break;
     }
     default: break;

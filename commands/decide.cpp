@@ -102,7 +102,7 @@ Decision decide(const WriteState& state, const CommandEnvelope& command, Clock& 
 void apply(WriteState& state, const Envelope& e) {
   auto cat = static_cast<size_t>(e.category);
   if (cat >= state.max_ids.size()) return;
-  uint64_t& v = state.versions[stream_of(e)];
+  uint64_t& v = state.version_slot(stream_of(e));
   if (v == 0) ++state.stream_counts[cat];
   // A committed envelope carries its version; a decided-but-not-yet-stored
   // one (version 0) is the next of its stream.

@@ -108,8 +108,7 @@ void index_event(WriteState& s, int64_t id, const EventState& e) {
 }
 
 void unindex_event(WriteState& s, int64_t id, const EventState& e) {
-  auto it = s.intervals.find(e.owner_id);
-  if (it != s.intervals.end()) it->second.by_start.erase({e.start, id});
+  if (OwnerIntervals* idx = s.intervals.find(e.owner_id)) idx->by_start.erase({e.start, id});
 }
 
 }  // namespace
@@ -367,7 +366,8 @@ void apply_event(WriteState& s, const Envelope& env) {
     case ev::Payload::EventUpdated: {
       const auto* p = env.payload.AsEventUpdated();
       EventState& e = s.events[id];
-      unindex_event(s, id, e);
+      const bool was_indexed = !e.deleted && e.has_end;
+      const int64_t old_start = e.start;
       const uint32_t f = p->fields;
       const uint32_t n = p->nulls & f;
       if (f & event_field::kTitle) e.title = (n & event_field::kTitle) ? std::string() : p->title;
@@ -389,17 +389,24 @@ void apply_event(WriteState& s, const Envelope& env) {
       }
       if ((f & event_field::kVisibility) && !(n & event_field::kVisibility))
         e.visibility = p->visibility;
-      index_event(s, id, e);
+      // The index key is (start, id): when it stays, only `longest` may grow.
+      if (was_indexed && e.has_end && e.start == old_start) {
+        OwnerIntervals& idx = s.intervals[e.owner_id];
+        idx.longest = std::max(idx.longest, e.end - e.start);
+      } else {
+        if (was_indexed)
+          if (OwnerIntervals* idx = s.intervals.find(e.owner_id))
+            idx->by_start.erase({old_start, id});
+        index_event(s, id, e);
+      }
       break;
     }
     case ev::Payload::EventDeleted: {
       EventState& e = s.events[id];
       unindex_event(s, id, e);
       e.deleted = true;
-      if (e.calendar_id != 0) {
-        auto it = s.calendars.find(e.calendar_id);
-        if (it != s.calendars.end()) it->second.events.erase(id);
-      }
+      if (e.calendar_id != 0)
+        if (CalendarState* cal = s.calendars.find(e.calendar_id)) cal->events.erase(id);
       break;
     }
     case ev::Payload::EventShared: {

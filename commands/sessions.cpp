@@ -23,10 +23,12 @@ void end_session(Context& c, int64_t session_id, ev::SessionEndReason reason) {
 
 std::vector<int64_t> open_sessions(const WriteState& s, int64_t user_id, int64_t now) {
   std::vector<int64_t> out;
-  auto it = s.user_sessions.find(user_id);
-  if (it == s.user_sessions.end()) return out;
-  for (int64_t sid : it->second)
-    if (is_open(s.sessions.at(sid), now)) out.push_back(sid);
+  const auto* ids = s.user_sessions.find(user_id);
+  if (!ids) return out;
+  for (int64_t sid : *ids) {
+    const SessionState* ss = s.sessions.find(sid);
+    if (ss && is_open(*ss, now)) out.push_back(sid);
+  }
   return out;
 }
 
@@ -135,7 +137,7 @@ void apply_session(WriteState& s, const Envelope& e) {
     case ev::Payload::SessionRefreshed: {
       const auto* p = e.payload.AsSessionRefreshed();
       SessionState& ss = s.sessions[id];
-      ss.earlier_jtis.push_back(ss.refresh_jti);
+      ss.earlier_jtis.push_back(std::move(ss.refresh_jti));
       ss.refresh_jti = p->refresh_jti;
       ss.expires_at = p->expires_at;
       break;
@@ -143,11 +145,7 @@ void apply_session(WriteState& s, const Envelope& e) {
     case ev::Payload::SessionEnded: {
       SessionState& ss = s.sessions[id];
       ss.ended = true;
-      auto it = s.user_sessions.find(ss.user_id);
-      if (it != s.user_sessions.end()) {
-        it->second.erase(id);
-        if (it->second.empty()) s.user_sessions.erase(it);
-      }
+      if (auto* open = s.user_sessions.find(ss.user_id)) open->erase(id);
       break;
     }
     case ev::Payload::PasswordResetRequested: {
@@ -156,7 +154,7 @@ void apply_session(WriteState& s, const Envelope& e) {
       r.user_id = p->user_id;
       r.token_hash = p->token_hash;
       r.expires_at = p->expires_at;
-      s.reset_index[p->token_hash] = id;
+      s.reset_index.insert_or_assign(p->token_hash, id);
       break;
     }
     case ev::Payload::PasswordResetCompleted: s.password_resets[id].used = true; break;

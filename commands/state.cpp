@@ -7,12 +7,6 @@ namespace almanac::cmd {
 
 namespace {
 
-template <typename Map>
-auto find_in(const Map& m, int64_t id) -> const typename Map::mapped_type* {
-  auto it = m.find(id);
-  return it == m.end() ? nullptr : &it->second;
-}
-
 // FNV-1a over typed, length-prefixed fields: one record's digest.
 class Digest {
  public:
@@ -52,17 +46,62 @@ uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+char fold(char ch) { return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch; }
+
 }  // namespace
 
+size_t FoldedHash::operator()(std::string_view s) const noexcept {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char ch : s) {
+    h ^= static_cast<uint8_t>(fold(ch));
+    h *= 0x100000001b3ULL;
+  }
+  return static_cast<size_t>(mix(h ^ s.size()));
+}
+
+bool FoldedEq::operator()(std::string_view a, std::string_view b) const noexcept {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (fold(a[i]) != fold(b[i])) return false;
+  return true;
+}
+
 std::string lower_ascii(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  for (char& ch : s) ch = fold(ch);
   return s;
 }
 
 uint64_t WriteState::version(StreamId stream) const {
-  auto it = versions.find(stream);
-  return it == versions.end() ? 0 : it->second;
+  switch (stream.category) {
+    case Category::User: return users.version(stream.id);
+    case Category::Session: return sessions.version(stream.id);
+    case Category::PasswordReset: return password_resets.version(stream.id);
+    case Category::Calendar: return calendars.version(stream.id);
+    case Category::Event: return events.version(stream.id);
+    case Category::Task: return tasks.version(stream.id);
+    case Category::Poll: return polls.version(stream.id);
+    case Category::Inbox: return inbox_items.version(stream.id);
+    case Category::Notification: return notification_streams.version(stream.id);
+    default: {
+      auto it = other_versions.find(stream);
+      return it == other_versions.end() ? 0 : it->second;
+    }
+  }
+}
+
+uint64_t& WriteState::version_slot(StreamId stream) {
+  switch (stream.category) {
+    case Category::User: return users.version_of(stream.id);
+    case Category::Session: return sessions.version_of(stream.id);
+    case Category::PasswordReset: return password_resets.version_of(stream.id);
+    case Category::Calendar: return calendars.version_of(stream.id);
+    case Category::Event: return events.version_of(stream.id);
+    case Category::Task: return tasks.version_of(stream.id);
+    case Category::Poll: return polls.version_of(stream.id);
+    case Category::Inbox: return inbox_items.version_of(stream.id);
+    case Category::Notification: return notification_streams.version_of(stream.id);
+    default: return other_versions[stream];
+  }
 }
 
 int64_t WriteState::next_id(Category category) const {
@@ -73,16 +112,16 @@ size_t WriteState::count(Category category) const {
   return stream_counts[static_cast<size_t>(category)];
 }
 
-const UserState* WriteState::user(int64_t id) const { return find_in(users, id); }
-const SessionState* WriteState::session(int64_t id) const { return find_in(sessions, id); }
+const UserState* WriteState::user(int64_t id) const { return users.find(id); }
+const SessionState* WriteState::session(int64_t id) const { return sessions.find(id); }
 const PasswordResetState* WriteState::password_reset(int64_t id) const {
-  return find_in(password_resets, id);
+  return password_resets.find(id);
 }
-const CalendarState* WriteState::calendar(int64_t id) const { return find_in(calendars, id); }
-const EventState* WriteState::event(int64_t id) const { return find_in(events, id); }
-const TaskState* WriteState::task(int64_t id) const { return find_in(tasks, id); }
-const PollState* WriteState::poll(int64_t id) const { return find_in(polls, id); }
-const InboxState* WriteState::inbox_item(int64_t id) const { return find_in(inbox_items, id); }
+const CalendarState* WriteState::calendar(int64_t id) const { return calendars.find(id); }
+const EventState* WriteState::event(int64_t id) const { return events.find(id); }
+const TaskState* WriteState::task(int64_t id) const { return tasks.find(id); }
+const PollState* WriteState::poll(int64_t id) const { return polls.find(id); }
+const InboxState* WriteState::inbox_item(int64_t id) const { return inbox_items.find(id); }
 
 int64_t WriteState::user_by_username(const std::string& username) const {
   auto it = username_index.find(username);
@@ -90,7 +129,7 @@ int64_t WriteState::user_by_username(const std::string& username) const {
 }
 
 int64_t WriteState::user_by_email(const std::string& email) const {
-  auto it = email_index.find(lower_ascii(email));
+  auto it = email_index.find(std::string_view(email));
   return it == email_index.end() ? 0 : it->second;
 }
 
@@ -100,7 +139,7 @@ int64_t WriteState::reset_by_token(const std::string& token_hash) const {
 }
 
 int64_t WriteState::calendar_by_name(int64_t owner, const std::string& name) const {
-  auto it = calendar_names.find({owner, name});
+  auto it = calendar_names.find(std::pair<int64_t, std::string_view>(owner, name));
   return it == calendar_names.end() ? 0 : it->second;
 }
 
@@ -112,18 +151,17 @@ bool WriteState::is_superuser(int64_t user_id) const {
 std::vector<int64_t> WriteState::overlapping(int64_t owner, int64_t start, int64_t end,
                                              int64_t except) const {
   std::vector<int64_t> out;
-  auto it = intervals.find(owner);
-  if (it == intervals.end()) return out;
-  const OwnerIntervals& idx = it->second;
+  const OwnerIntervals* idx = intervals.find(owner);
+  if (!idx) return out;
   // An indexed event b with b.end > start has b.start >= b.end - longest >
   // start - longest, so nothing before that bound can overlap.
-  auto from = idx.by_start.lower_bound({start - idx.longest, INT64_MIN});
-  auto to = idx.by_start.lower_bound({end, INT64_MIN});
+  auto from = idx->by_start.lower_bound({start - idx->longest, INT64_MIN});
+  auto to = idx->by_start.lower_bound({end, INT64_MIN});
   for (auto i = from; i != to; ++i) {
     int64_t id = i->second;
     if (id == except) continue;
-    const EventState& b = events.at(id);
-    if (b.start < end && start < b.end) out.push_back(id);
+    const EventState* b = events.find(id);
+    if (b && b->start < end && start < b->end) out.push_back(id);
   }
   return out;
 }
@@ -132,31 +170,46 @@ uint64_t WriteState::checksum() const {
   uint64_t sum = 0;
   auto put = [&sum](uint64_t kind, const Digest& d) { sum += mix(d.value() ^ mix(kind)); };
 
-  for (const auto& [stream, v] : versions)
+  auto put_versions = [&](Category cat, const auto& table) {
+    table.for_each_version(
+        [&](int64_t id, uint64_t v) { put(1, Digest().add(cat).add(id).add(v)); });
+  };
+  put_versions(Category::User, users);
+  put_versions(Category::Session, sessions);
+  put_versions(Category::PasswordReset, password_resets);
+  put_versions(Category::Calendar, calendars);
+  put_versions(Category::Event, events);
+  put_versions(Category::Task, tasks);
+  put_versions(Category::Poll, polls);
+  put_versions(Category::Inbox, inbox_items);
+  put_versions(Category::Notification, notification_streams);
+  for (const auto& [stream, v] : other_versions)
     put(1, Digest().add(stream.category).add(stream.id).add(v));
   for (size_t i = 0; i < max_ids.size(); ++i)
     put(2, Digest().add(static_cast<uint64_t>(i)).add(max_ids[i]).add(
                static_cast<uint64_t>(stream_counts[i])));
   put(3, Digest().add(options_created));
 
-  for (const auto& [id, u] : users)
+  users.for_each([&](int64_t id, const UserState& u) {
     put(10, Digest().add(id).add(u.username).add(u.email).add(u.active).add(u.superuser).add(
                 u.deleted));
-  for (const auto& [id, s] : sessions) {
+  });
+  sessions.for_each([&](int64_t id, const SessionState& s) {
     Digest d;
     d.add(id).add(s.user_id).add(s.refresh_jti).add(s.expires_at).add(s.ended);
     for (const auto& j : s.earlier_jtis) d.add(j);
     put(11, d);
-  }
-  for (const auto& [id, r] : password_resets)
+  });
+  password_resets.for_each([&](int64_t id, const PasswordResetState& r) {
     put(12, Digest().add(id).add(r.user_id).add(r.token_hash).add(r.expires_at).add(r.used));
-  for (const auto& [id, cal] : calendars) {
+  });
+  calendars.for_each([&](int64_t id, const CalendarState& cal) {
     Digest d;
     d.add(id).add(cal.owner_id).add(cal.name).add(cal.deleted);
     for (int64_t e : cal.events) d.add(e);
     put(13, d);
-  }
-  for (const auto& [id, e] : events) {
+  });
+  events.for_each([&](int64_t id, const EventState& e) {
     Digest d;
     d.add(id).add(e.owner_id).add(e.calendar_id).add(e.title).add(e.start).add(e.end);
     d.add(e.has_end).add(e.is_all_day).add(e.repeat).add(e.has_repeat_until);
@@ -166,10 +219,11 @@ uint64_t WriteState::checksum() const {
     d.add(static_cast<uint64_t>(e.participants.size()));
     for (int64_t p : e.participants) d.add(p);
     put(14, d);
-  }
-  for (const auto& [id, t] : tasks)
+  });
+  tasks.for_each([&](int64_t id, const TaskState& t) {
     put(15, Digest().add(id).add(t.event_id).add(t.creator_id).add(t.assignee_id).add(t.status));
-  for (const auto& [id, p] : polls) {
+  });
+  polls.for_each([&](int64_t id, const PollState& p) {
     Digest d;
     d.add(id).add(p.event_id).add(p.creator_id).add(p.first_option_id).add(p.option_count);
     d.add(p.has_ends_at).add(p.ends_at).add(p.multiple_choice).add(p.closed);
@@ -178,29 +232,31 @@ uint64_t WriteState::checksum() const {
       for (int64_t o : opts) d.add(o);
     }
     put(16, d);
-  }
-  for (const auto& [id, i] : inbox_items)
+  });
+  inbox_items.for_each([&](int64_t id, const InboxState& i) {
     put(17, Digest().add(id).add(i.owner_id).add(i.deleted).add(i.scheduled));
+  });
 
   // The indexes are derived from the records above, but they are what the
   // rules consult: a stale index entry must show as a different state.
   for (const auto& [name, id] : username_index) put(20, Digest().add(name).add(id));
   for (const auto& [email, id] : email_index) put(21, Digest().add(email).add(id));
-  for (const auto& [user, ids] : user_sessions) {
+  user_sessions.for_each([&](int64_t user, const absl::btree_set<int64_t>& ids) {
+    if (ids.empty()) return;   // a user whose sessions all ended has no entry
     Digest d;
     d.add(user);
     for (int64_t s : ids) d.add(s);
     put(22, d);
-  }
+  });
   for (const auto& [hash, id] : reset_index) put(23, Digest().add(hash).add(id));
   for (const auto& [key, id] : calendar_names)
     put(24, Digest().add(key.first).add(key.second).add(id));
-  for (const auto& [owner, idx] : intervals) {
+  intervals.for_each([&](int64_t owner, const OwnerIntervals& idx) {
     Digest d;
     d.add(owner).add(idx.longest);
     for (const auto& [start, id] : idx.by_start) d.add(start).add(id);
     put(25, d);
-  }
+  });
   return sum;
 }
 

@@ -15,17 +15,220 @@
 #pragma once
 
 #include <array>
+#include <bitset>
+#include <cstddef>
 #include <cstdint>
-#include <map>
-#include <set>
+#include <memory>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include <absl/container/btree_map.h>
+#include <absl/container/btree_set.h>
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/node_hash_map.h>
+#include <absl/hash/hash.h>
 
 #include "events/event.hpp"
 
 namespace almanac::cmd {
+
+// Records keyed by an aggregate id, each slot also holding the version of
+// the stream with that id (0: no events), so that applying an event touches
+// one slot for both. Ids are dense per category (decide() gives max seen + 1,
+// from 1), so a slot lives in a chunk of kChunk slots found by id / kChunk:
+// one predictable access, no hashing, no per-record allocation. Chunks are
+// never moved or freed while the table lives, so a pointer or reference to a
+// record or a version stays valid until the table is destroyed (as with the
+// node-based maps this replaces).
+//
+// Hostile or corrupt ids: an id < 1, or one above 2 * (slots used in chunks)
+// + kMaxGap, goes to a node-based hash map instead, so no log can make the
+// table reserve more than (2 * slots used + kMaxGap) slots. Where an id lives
+// is fixed when its slot is first used; lookups check both places.
+//
+// A record exists once operator[] created it; a version may exist without a
+// record (a stream whose events this state does not fold) and the other way
+// round (a record created through a reference from another stream).
+//
+// Thread safety: none; owned like the WriteState that holds it.
+template <typename T>
+class IdTable {
+ public:
+  static constexpr int64_t kChunkBits = 10;
+  static constexpr int64_t kChunk = int64_t{1} << kChunkBits;
+  static constexpr int64_t kMaxGap = 1'000'000;
+
+  IdTable() = default;
+  IdTable(IdTable&&) = default;
+  IdTable& operator=(IdTable&&) = default;
+  IdTable(const IdTable& other) { *this = other; }
+  IdTable& operator=(const IdTable& other) {
+    if (this == &other) return *this;
+    chunks_.clear();
+    chunks_.resize(other.chunks_.size());
+    for (size_t c = 0; c < other.chunks_.size(); ++c)
+      if (other.chunks_[c]) chunks_[c] = std::make_unique<Chunk>(*other.chunks_[c]);
+    used_in_chunks_ = other.used_in_chunks_;
+    records_ = other.records_;
+    sparse_ = other.sparse_;
+    return *this;
+  }
+
+  // The record of `id`, or nullptr when there is none.
+  const T* find(int64_t id) const {
+    const Slot* s = slot(id);
+    return s && s->has_record ? &s->value : nullptr;
+  }
+  T* find(int64_t id) { return const_cast<T*>(std::as_const(*this).find(id)); }
+
+  // The record of `id`, value-initialised first when there is none.
+  T& operator[](int64_t id) {
+    Slot& s = use(id);
+    if (!s.has_record) {
+      s.has_record = true;
+      ++records_;
+    }
+    return s.value;
+  }
+
+  // The version of stream `id`: 0 when it has no events.
+  uint64_t version(int64_t id) const {
+    const Slot* s = slot(id);
+    return s ? s->version : 0;
+  }
+  // The version of stream `id`, for apply() to advance.
+  uint64_t& version_of(int64_t id) { return use(id).version; }
+
+  // Records held.
+  size_t size() const { return records_; }
+
+  // Calls f(id, record) for every record, in no particular order.
+  template <typename F>
+  void for_each(F&& f) const {
+    each_slot([&](int64_t id, const Slot& s) {
+      if (s.has_record) f(id, s.value);
+    });
+  }
+  // Calls f(id, version) for every stream with events, in no particular order.
+  template <typename F>
+  void for_each_version(F&& f) const {
+    each_slot([&](int64_t id, const Slot& s) {
+      if (s.version != 0) f(id, s.version);
+    });
+  }
+
+ private:
+  struct Slot {
+    uint64_t version = 0;
+    bool used = false;         // version or record touched: counts for the guard
+    bool has_record = false;
+    T value{};
+  };
+  struct Chunk {
+    std::array<Slot, kChunk> slots{};
+  };
+
+  const Slot* slot(int64_t id) const {
+    if (id > 0) {
+      auto c = static_cast<uint64_t>(id) >> kChunkBits;
+      if (c < chunks_.size() && chunks_[c]) {
+        const Slot& s = chunks_[c]->slots[static_cast<size_t>(id & (kChunk - 1))];
+        if (s.used || sparse_.empty()) return s.used ? &s : nullptr;
+      }
+    }
+    if (sparse_.empty()) return nullptr;
+    auto it = sparse_.find(id);
+    return it == sparse_.end() ? nullptr : &it->second;
+  }
+
+  Slot& use(int64_t id) {
+    if (id > 0) {
+      auto c = static_cast<uint64_t>(id) >> kChunkBits;
+      if (c < chunks_.size() && chunks_[c]) {
+        Slot& s = chunks_[c]->slots[static_cast<size_t>(id & (kChunk - 1))];
+        if (s.used) return s;
+        if (sparse_.empty()) {
+          s.used = true;
+          ++used_in_chunks_;
+          return s;
+        }
+      }
+    }
+    return use_slow(id);
+  }
+
+  Slot& use_slow(int64_t id) {
+    if (!sparse_.empty()) {
+      auto it = sparse_.find(id);
+      if (it != sparse_.end()) return it->second;
+    }
+    if (id < 1 || static_cast<uint64_t>(id) > 2 * static_cast<uint64_t>(used_in_chunks_) +
+                                                  static_cast<uint64_t>(kMaxGap)) {
+      Slot& s = sparse_[id];
+      s.used = true;
+      return s;
+    }
+    auto c = static_cast<size_t>(static_cast<uint64_t>(id) >> kChunkBits);
+    if (c >= chunks_.size()) chunks_.resize(c + 1);
+    if (!chunks_[c]) chunks_[c] = std::make_unique<Chunk>();
+    Slot& s = chunks_[c]->slots[static_cast<size_t>(id & (kChunk - 1))];
+    s.used = true;
+    ++used_in_chunks_;
+    return s;
+  }
+
+  template <typename F>
+  void each_slot(F&& f) const {
+    for (size_t c = 0; c < chunks_.size(); ++c) {
+      if (!chunks_[c]) continue;
+      for (size_t i = 0; i < static_cast<size_t>(kChunk); ++i) {
+        const Slot& s = chunks_[c]->slots[i];
+        if (s.used) f(static_cast<int64_t>((c << kChunkBits) | i), s);
+      }
+    }
+    for (const auto& [id, s] : sparse_) f(id, s);
+  }
+
+  std::vector<std::unique_ptr<Chunk>> chunks_;   // by id / kChunk; null: no slot used yet
+  size_t used_in_chunks_ = 0;                    // slots used in chunks_
+  size_t records_ = 0;                           // records, wherever they live
+  absl::node_hash_map<int64_t, Slot> sparse_;    // ids outside the guarded range
+};
+
+// Notification streams: only their versions are kept here.
+struct NotificationStreamState {};
+
+// Hash and equality of strings under ASCII case folding; transparent, so an
+// index keyed by lower-cased strings is searched with any spelling without
+// building a lower-cased copy.
+struct FoldedHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept;
+};
+struct FoldedEq {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept;
+};
+
+// Hash of an (owner, name) key; transparent over a string_view name.
+struct OwnerNameHash {
+  using is_transparent = void;
+  size_t operator()(const std::pair<int64_t, std::string>& k) const noexcept {
+    return absl::Hash<std::pair<int64_t, std::string_view>>{}({k.first, k.second});
+  }
+  size_t operator()(const std::pair<int64_t, std::string_view>& k) const noexcept {
+    return absl::Hash<std::pair<int64_t, std::string_view>>{}(k);
+  }
+};
+struct OwnerNameEq {
+  using is_transparent = void;
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const noexcept {
+    return a.first == b.first && std::string_view(a.second) == std::string_view(b.second);
+  }
+};
 
 struct UserState {
   std::string username;     // as registered (uniqueness is case-sensitive)
@@ -54,7 +257,7 @@ struct CalendarState {
   int64_t owner_id = 0;
   std::string name;
   bool deleted = false;
-  std::set<int64_t> events;   // live events of the calendar
+  absl::btree_set<int64_t> events;   // live events of the calendar
 };
 
 struct EventState {
@@ -71,7 +274,7 @@ struct EventState {
   ev::Visibility visibility = ev::Visibility::Private;
   bool has_max_participants = false;
   int32_t max_participants = 0;
-  std::map<int64_t, ev::Role> acl;   // user -> role; the owner holds Owner
+  absl::btree_map<int64_t, ev::Role> acl;   // user -> role; the owner holds Owner
   std::vector<int64_t> participants; // join order
   bool deleted = false;
 };
@@ -92,7 +295,7 @@ struct PollState {
   int64_t ends_at = 0;
   bool multiple_choice = false;
   bool closed = false;
-  std::map<int64_t, std::set<int64_t>> chosen;   // user -> options chosen so far
+  absl::btree_map<int64_t, absl::btree_set<int64_t>> chosen;   // user -> options chosen so far
 };
 
 struct InboxState {
@@ -105,7 +308,7 @@ struct InboxState {
 // longest duration among every event ever indexed for that owner. An overlap
 // query for [s, e) then only visits events starting in (s - longest, e).
 struct OwnerIntervals {
-  std::set<std::pair<int64_t, int64_t>> by_start;   // (start, event id)
+  absl::btree_set<std::pair<int64_t, int64_t>> by_start;   // (start, event id)
   int64_t longest = 0;
 };
 
@@ -151,29 +354,41 @@ struct WriteState {
                                    int64_t except = 0) const;
 
   // ---- the data (written only by apply) ---------------------------------
-  std::unordered_map<StreamId, uint64_t, StreamIdHash> versions;
+  // Per-aggregate records and their stream versions are IdTables (see
+  // above): pointers returned by the lookups stay valid while the WriteState
+  // lives.
+  // Stream versions live in the IdTable of their category (below); streams
+  // of Category::None or of a category this build does not know, here.
+  absl::flat_hash_map<StreamId, uint64_t, StreamIdHash> other_versions;
   std::array<int64_t, 16> max_ids{};        // by Category
   std::array<size_t, 16> stream_counts{};   // by Category
   int64_t options_created = 0;              // poll options ever created
 
-  std::unordered_map<int64_t, UserState> users;
-  std::unordered_map<int64_t, SessionState> sessions;
-  std::unordered_map<int64_t, PasswordResetState> password_resets;
-  std::unordered_map<int64_t, CalendarState> calendars;
-  std::unordered_map<int64_t, EventState> events;
-  std::unordered_map<int64_t, TaskState> tasks;
-  std::unordered_map<int64_t, PollState> polls;
-  std::unordered_map<int64_t, InboxState> inbox_items;
+  IdTable<UserState> users;
+  IdTable<SessionState> sessions;
+  IdTable<PasswordResetState> password_resets;
+  IdTable<CalendarState> calendars;
+  IdTable<EventState> events;
+  IdTable<TaskState> tasks;
+  IdTable<PollState> polls;
+  IdTable<InboxState> inbox_items;
   // Notification streams carry only versions here: which notification ids
   // exist is the read model's business.
+  IdTable<NotificationStreamState> notification_streams;
+
+  // The version slot of a stream, created when missing (for apply()).
+  uint64_t& version_slot(StreamId stream);
 
   // Indexes.
-  std::unordered_map<std::string, int64_t> username_index;   // live users
-  std::unordered_map<std::string, int64_t> email_index;      // lower-cased, live users
-  std::unordered_map<int64_t, std::set<int64_t>> user_sessions;   // not-ended sessions
-  std::unordered_map<std::string, int64_t> reset_index;      // token hash -> reset id
-  std::map<std::pair<int64_t, std::string>, int64_t> calendar_names;   // live calendars
-  std::unordered_map<int64_t, OwnerIntervals> intervals;     // by owner
+  absl::flat_hash_map<std::string, int64_t> username_index;   // live users
+  // Lower-cased email -> live user; searched case-insensitively.
+  absl::flat_hash_map<std::string, int64_t, FoldedHash, FoldedEq> email_index;
+  IdTable<absl::btree_set<int64_t>> user_sessions;   // by user: not-ended sessions
+  absl::flat_hash_map<std::string, int64_t> reset_index;      // token hash -> reset id
+  // (owner, name) -> live calendar.
+  absl::flat_hash_map<std::pair<int64_t, std::string>, int64_t, OwnerNameHash, OwnerNameEq>
+      calendar_names;
+  IdTable<OwnerIntervals> intervals;     // by owner
 };
 
 // ASCII lower-casing, the form in which emails are compared.

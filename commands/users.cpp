@@ -62,6 +62,26 @@ bool may_manage(const Context& c, int64_t user_id) {
 }
 
 Status user_not_found() { return not_found("User not found"); }
+
+// Index upkeep for apply: an entry is removed only while it still names `id`.
+void unindex_username(WriteState& s, const std::string& username, int64_t id) {
+  auto it = s.username_index.find(username);
+  if (it != s.username_index.end() && it->second == id) s.username_index.erase(it);
+}
+
+void unindex_email(WriteState& s, const std::string& email, int64_t id) {
+  auto it = s.email_index.find(std::string_view(email));
+  if (it != s.email_index.end() && it->second == id) s.email_index.erase(it);
+}
+
+// Points the email (any case) at `id`, stored lower-cased.
+void index_email(WriteState& s, const std::string& email, int64_t id) {
+  auto it = s.email_index.find(std::string_view(email));
+  if (it != s.email_index.end())
+    it->second = id;
+  else
+    s.email_index.emplace(lower_ascii(email), id);
+}
 Status not_permitted() { return forbidden("Not enough permissions"); }
 
 }  // namespace
@@ -156,22 +176,22 @@ void apply_user(WriteState& s, const Envelope& e) {
       UserState& u = s.users[id];
       u.username = p->username;
       u.email = p->email;
-      s.username_index[u.username] = id;
-      s.email_index[lower_ascii(u.email)] = id;
+      s.username_index.insert_or_assign(u.username, id);
+      index_email(s, u.email, id);
       break;
     }
     case ev::Payload::UserProfileUpdated: {
       const auto* p = e.payload.AsUserProfileUpdated();
       UserState& u = s.users[id];
       if (p->changed & user_field::kUsername) {
-        if (s.user_by_username(u.username) == id) s.username_index.erase(u.username);
+        unindex_username(s, u.username, id);
         u.username = p->username;
-        s.username_index[u.username] = id;
+        s.username_index.insert_or_assign(u.username, id);
       }
       if (p->changed & user_field::kEmail) {
-        if (s.user_by_email(u.email) == id) s.email_index.erase(lower_ascii(u.email));
+        unindex_email(s, u.email, id);
         u.email = p->email;
-        s.email_index[lower_ascii(u.email)] = id;
+        index_email(s, u.email, id);
       }
       break;
     }
@@ -183,8 +203,8 @@ void apply_user(WriteState& s, const Envelope& e) {
     case ev::Payload::UserDeleted: {
       UserState& u = s.users[id];
       u.deleted = true;
-      if (s.user_by_username(u.username) == id) s.username_index.erase(u.username);
-      if (s.user_by_email(u.email) == id) s.email_index.erase(lower_ascii(u.email));
+      unindex_username(s, u.username, id);
+      unindex_email(s, u.email, id);
       break;
     }
     default: break;   // PasswordChanged, UserLoggedIn: nothing decide() reads

@@ -98,7 +98,7 @@ TEST_CASE("CastBallot: multiple choice never repeats an option") {
   CHECK(rep.status.code() == Code::kFailedPrecondition);
   CHECK(rep.status.message() == "Already voted");
   CHECK(w.h.run(CastBallot{1, {2}}, w.bob).status.is_ok());
-  CHECK(w.h.state.poll(1)->chosen.at(w.bob) == std::set<int64_t>{1, 2, 3});
+  CHECK(w.h.state.poll(1)->chosen.at(w.bob) == absl::btree_set<int64_t>{1, 2, 3});
 }
 
 TEST_CASE("ClosePoll: creator only; a closed poll takes no ballots") {

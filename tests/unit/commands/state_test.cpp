@@ -12,11 +12,10 @@ WriteState replay(const std::vector<Envelope>& log, size_t buckets = 0) {
   WriteState s;
   if (buckets) {
     // Different bucket counts give different hash-map iteration orders.
-    s.users.reserve(buckets);
-    s.events.reserve(buckets);
-    s.versions.reserve(buckets);
-    s.sessions.reserve(buckets);
     s.username_index.reserve(buckets);
+    s.email_index.reserve(buckets);
+    s.reset_index.reserve(buckets);
+    s.calendar_names.reserve(buckets);
   }
   for (const Envelope& e : log) apply(s, e);
   return s;
@@ -159,7 +158,7 @@ TEST_CASE("the checksum tells different states apart") {
   item.item.content = "one more";
   h.ok(item, 1);
   CHECK(h.state.checksum() != before);
-  copy.users.at(1).active = !copy.users.at(1).active;
+  copy.users.find(1)->active = !copy.users.find(1)->active;
   CHECK(copy.checksum() != before);
 
   // A replay that skips an event differs.
@@ -205,4 +204,87 @@ TEST_CASE("decide is pure: the same inputs give the same decision") {
   CHECK(encode(ea) == encode(eb));
   // Deciding changed nothing.
   CHECK(h.state.count(Category::Event) == 0);
+}
+
+TEST_CASE("id tables keep dense, hostile and later-covered ids apart and stable") {
+  IdTable<UserState> t;
+  CHECK(t.find(1) == nullptr);
+  CHECK(t.version(1) == 0);
+  t[1].username = "one";
+  UserState* one = &t[1];
+  // Ids below 1 and far beyond the used range take the fallback map.
+  const int64_t far = 3 * IdTable<UserState>::kMaxGap;
+  t[0].username = "zero";
+  t[-5].username = "negative";
+  t[far].username = "far";
+  t.version_of(far + 1) = 7;
+  CHECK(t.find(far + 1) == nullptr);   // a version alone is not a record
+  CHECK(t.version(far + 1) == 7);
+  // `near` is just beyond the guarded range now; once more slots are used it
+  // is inside it, and must still be found where it was first stored.
+  const int64_t near = IdTable<UserState>::kMaxGap + 10;
+  t[near].username = "near";
+  for (int64_t id = 2; id < 2 * IdTable<UserState>::kChunk; ++id) t[id].active = false;
+  CHECK(t.find(near)->username == "near");
+  CHECK(t[near].username == "near");
+  t.version_of(near) = 3;
+  CHECK(t.version(near) == 3);
+  CHECK(t.find(near + 1) == nullptr);
+  t[near + 1].username = "dense";
+  CHECK(t.find(near + 1)->username == "dense");
+  REQUIRE(t.find(far) != nullptr);
+  CHECK(t.find(far)->username == "far");
+  CHECK(t[far].username == "far");
+  CHECK(t.find(0)->username == "zero");
+  CHECK(t.find(-5)->username == "negative");
+  CHECK(t.find(-6) == nullptr);
+  CHECK(t.version(far + 1) == 7);
+  // Records never move.
+  CHECK(&t[1] == one);
+  CHECK(one->username == "one");
+
+  size_t seen = 0, versions = 0;
+  t.for_each([&](int64_t, const UserState&) { ++seen; });
+  t.for_each_version([&](int64_t id, uint64_t v) {
+    ++versions;
+    CHECK(((id == far + 1 && v == 7) || (id == near && v == 3)));
+  });
+  CHECK(seen == t.size());
+  CHECK(seen == 2 * IdTable<UserState>::kChunk - 1 + 5);
+  CHECK(versions == 2);
+
+  IdTable<UserState> copy = t;
+  CHECK(copy.find(far)->username == "far");
+  CHECK(copy.size() == t.size());
+  CHECK(&copy[1] != one);
+}
+
+TEST_CASE("a corrupt log with huge or non-positive ids replays without blowing up") {
+  std::vector<Envelope> log;
+  auto add = [&](Category c, int64_t id, auto payload) {
+    Envelope e;
+    e.category = c;
+    e.stream_id = id;
+    e.version = 1;
+    e.payload.Set(std::move(payload));
+    log.push_back(std::move(e));
+  };
+  ev::UserRegisteredT u;
+  u.username = "big";
+  u.email = "Big@Example.com";
+  add(Category::User, int64_t{1} << 60, u);
+  add(Category::User, -3, ev::UserDeactivatedT{});
+  add(Category::Notification, int64_t{1} << 50, ev::AllNotificationsReadT{});
+  add(Category::None, 9, ev::UserDeactivatedT{});
+  WriteState a = replay(log);
+  WriteState b = replay(log);
+  CHECK(a.checksum() == b.checksum());
+  CHECK(a.user_by_email("big@EXAMPLE.com") == int64_t{1} << 60);
+  CHECK(a.user(int64_t{1} << 60)->username == "big");
+  CHECK(a.version({Category::User, -3}) == 1);
+  CHECK(a.version({Category::Notification, int64_t{1} << 50}) == 1);
+  CHECK(a.version({Category::None, 9}) == 1);
+  CHECK(a.count(Category::User) == 2);
+  std::vector<Envelope> fewer(log.begin(), log.end() - 1);
+  CHECK(replay(fewer).checksum() != a.checksum());
 }
