@@ -18,33 +18,29 @@ void CalendarsModel::apply(const Envelope& e) {
       c.created_at = e.recorded_at;
       c.updated_at = e.recorded_at;
       by_uuid_[key_of(c.uuid)] = id;
-      by_owner_[c.owner_id].insert(id);
-      calendars_[id] = std::move(c);
+      by_owner_.insert(c.owner_id, id);
+      calendars_.assign(id, std::move(c));
       break;
     }
     case Payload::CalendarUpdated: {
-      auto it = calendars_.find(id);
-      if (it == calendars_.end()) break;
+      CalendarView* c = calendars_.find(id);
+      if (c == nullptr) break;
       const auto& p = *e.payload.AsCalendarUpdated();
-      it->second.name = p.name;
+      c->name = p.name;
       if (p.has_color) {
-        it->second.color = p.color;
+        c->color = p.color;
       } else {
-        it->second.color.reset();
+        c->color.reset();
       }
-      it->second.updated_at = e.recorded_at;
+      c->updated_at = e.recorded_at;
       break;
     }
     case Payload::CalendarDeleted: {
-      auto it = calendars_.find(id);
-      if (it == calendars_.end()) break;
-      by_uuid_.erase(key_of(it->second.uuid));
-      auto owned = by_owner_.find(it->second.owner_id);
-      if (owned != by_owner_.end()) {
-        owned->second.erase(id);
-        if (owned->second.empty()) by_owner_.erase(owned);
-      }
-      calendars_.erase(it);
+      const CalendarView* c = calendars_.find(id);
+      if (c == nullptr) break;
+      by_uuid_.erase(key_of(c->uuid));
+      by_owner_.erase(c->owner_id, id);
+      calendars_.erase(id);
       break;
     }
     default:
@@ -53,8 +49,7 @@ void CalendarsModel::apply(const Envelope& e) {
 }
 
 const CalendarView* CalendarsModel::find(int64_t id) const {
-  auto it = calendars_.find(id);
-  return it == calendars_.end() ? nullptr : &it->second;
+  return calendars_.find(id);
 }
 
 const CalendarView* CalendarsModel::find_by_uuid(const ev::Uuid& uuid) const {
@@ -63,9 +58,9 @@ const CalendarView* CalendarsModel::find_by_uuid(const ev::Uuid& uuid) const {
 }
 
 const CalendarView* CalendarsModel::find_by_name(int64_t owner_id, std::string_view name) const {
-  auto owned = by_owner_.find(owner_id);
-  if (owned == by_owner_.end()) return nullptr;
-  for (int64_t id : owned->second) {
+  const IdSet* owned = by_owner_.find(owner_id);
+  if (owned == nullptr) return nullptr;
+  for (int64_t id : *owned) {
     const CalendarView* c = find(id);
     if (c != nullptr && c->name == name) return c;
   }
@@ -74,21 +69,21 @@ const CalendarView* CalendarsModel::find_by_name(int64_t owner_id, std::string_v
 
 std::vector<CalendarView> CalendarsModel::by_owner(int64_t owner_id) const {
   std::vector<CalendarView> out;
-  auto owned = by_owner_.find(owner_id);
-  if (owned == by_owner_.end()) return out;
-  out.reserve(owned->second.size());
-  for (int64_t id : owned->second) out.push_back(calendars_.at(id));
+  const IdSet* owned = by_owner_.find(owner_id);
+  if (owned == nullptr) return out;
+  out.reserve(owned->size());
+  for (int64_t id : *owned) out.push_back(*calendars_.find(id));
   return out;
 }
 
 uint64_t CalendarsModel::digest() const {
   SetDigest set;
-  for (const auto& [id, c] : calendars_) {
+  calendars_.for_each([&](int64_t, const CalendarView& c) {
     Digest d;
     d.add(c.id).add(c.uuid).add(c.owner_id).add(c.name).add(c.color).add(c.created_at);
     d.add(c.updated_at);
     set.add(d.value());
-  }
+  });
   return set.value();
 }
 

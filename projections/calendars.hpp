@@ -2,14 +2,12 @@
 //
 // Applies the Calendar/* stream events. CalendarDeleted removes the calendar;
 // the events it held are removed by the events model (ReadModels wires the
-// cascade). Not thread-safe by itself: ReadModels guards it.
+// cascade). Calendars and the per-owner sets are DenseMaps (dense ids). Not
+// thread-safe by itself: ReadModels guards it.
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <set>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "events/event.hpp"
@@ -32,9 +30,9 @@ class CalendarsModel {
   uint64_t digest() const;
 
  private:
-  std::unordered_map<int64_t, CalendarView> calendars_;
-  std::unordered_map<UuidKey, int64_t, UuidKeyHash> by_uuid_;
-  std::unordered_map<int64_t, std::set<int64_t>> by_owner_;
+  DenseMap<CalendarView> calendars_;
+  UuidIndex by_uuid_;
+  IdIndex by_owner_;  // owner -> calendar ids
 };
 
 }  // namespace almanac::proj

@@ -43,21 +43,18 @@ void set_opt(std::optional<T>& slot, uint32_t bit, uint32_t nulls, const T& valu
   }
 }
 
-void erase_from(std::unordered_map<int64_t, std::set<int64_t>>& index, int64_t key, int64_t id) {
-  auto it = index.find(key);
-  if (it == index.end()) return;
-  it->second.erase(id);
-  if (it->second.empty()) index.erase(it);
-}
-
 }  // namespace
 
+EventsModel::TimeKey EventsModel::time_key(const EventView& v) {
+  return {is_series(v), v.visibility == ev::Visibility::Public, v.start};
+}
+
 void EventsModel::index(const EventView& v) {
-  if (v.calendar_id) by_calendar_[*v.calendar_id].insert(v.id);
+  if (v.calendar_id) by_calendar_.insert(*v.calendar_id, v.id);
   if (v.visibility == ev::Visibility::Public) public_.insert(v.id);
   if (is_series(v)) {
     series_.insert(v.id);
-    series_by_owner_[v.owner_id].insert(v.id);
+    series_by_owner_.insert(v.owner_id, v.id);
   } else {
     by_start_.emplace(v.start, v.id);
     max_duration_ = std::max(max_duration_, sat_sub(end_of(v), v.start));
@@ -65,14 +62,40 @@ void EventsModel::index(const EventView& v) {
 }
 
 void EventsModel::unindex(const EventView& v) {
-  if (v.calendar_id) erase_from(by_calendar_, *v.calendar_id, v.id);
+  if (v.calendar_id) by_calendar_.erase(*v.calendar_id, v.id);
   public_.erase(v.id);
   if (is_series(v)) {
     series_.erase(v.id);
-    erase_from(series_by_owner_, v.owner_id, v.id);
+    series_by_owner_.erase(v.owner_id, v.id);
   } else {
     by_start_.erase({v.start, v.id});
   }
+}
+
+void EventsModel::reindex(const TimeKey& before, const EventView& v) {
+  const TimeKey after = time_key(v);
+  if (after.is_public != before.is_public) {
+    if (after.is_public) {
+      public_.insert(v.id);
+    } else {
+      public_.erase(v.id);
+    }
+  }
+  if (after.series != before.series || (!after.series && after.start != before.start)) {
+    if (before.series) {
+      series_.erase(v.id);
+      series_by_owner_.erase(v.owner_id, v.id);
+    } else {
+      by_start_.erase({before.start, v.id});
+    }
+    if (after.series) {
+      series_.insert(v.id);
+      series_by_owner_.insert(v.owner_id, v.id);
+    } else {
+      by_start_.emplace(v.start, v.id);
+    }
+  }
+  if (!after.series) max_duration_ = std::max(max_duration_, sat_sub(end_of(v), v.start));
 }
 
 void EventsModel::set_share(EventView& v, int64_t user, ev::Role role) {
@@ -84,7 +107,7 @@ void EventsModel::set_share(EventView& v, int64_t user, ev::Role role) {
     it->role = role;
   } else {
     v.acl.insert(it, AclEntry{user, role});
-    shared_with_[user].insert(v.id);
+    shared_with_.insert(user, v.id);
   }
 }
 
@@ -93,14 +116,14 @@ void EventsModel::drop_share(EventView& v, int64_t user) {
                          [user](const AclEntry& a) { return a.user_id == user; });
   if (it == v.acl.end()) return;
   v.acl.erase(it);
-  erase_from(shared_with_, user, v.id);
+  shared_with_.erase(user, v.id);
 }
 
 void EventsModel::apply(const Envelope& e) {
   const int64_t id = e.stream_id;
   if (e.payload.type == Payload::EventScheduled) {
     const auto& p = *e.payload.AsEventScheduled();
-    if (events_.count(id) != 0) remove(id);
+    if (events_.contains(id)) remove(id);
     EventView v;
     v.id = id;
     v.uuid = p.uuid;
@@ -128,19 +151,19 @@ void EventsModel::apply(const Envelope& e) {
     v.created_at = e.recorded_at;
     v.updated_at = e.recorded_at;
     by_uuid_[key_of(v.uuid)] = id;
-    by_owner_[v.owner_id].insert(id);
+    by_owner_.insert(v.owner_id, id);
     index(v);
-    events_.emplace(id, std::move(v));
+    events_.assign(id, std::move(v));
     return;
   }
-  auto it = events_.find(id);
-  if (it == events_.end()) return;
-  EventView& v = it->second;
+  EventView* found = events_.find(id);
+  if (found == nullptr) return;
+  EventView& v = *found;
   switch (e.payload.type) {
     case Payload::EventUpdated: {
       const auto& p = *e.payload.AsEventUpdated();
       const uint32_t f = p.fields;
-      unindex(v);
+      const TimeKey before = time_key(v);
       if (f & ef::kTitle) v.title = p.title;
       if (f & ef::kDescription) set_opt(v.description, ef::kDescription, p.nulls, p.description);
       if (f & ef::kStart) v.start = p.start;
@@ -160,7 +183,7 @@ void EventsModel::apply(const Envelope& e) {
         set_opt(v.max_participants, ef::kMaxParticipants, p.nulls, p.max_participants);
       }
       v.updated_at = e.recorded_at;
-      index(v);
+      reindex(before, v);
       break;
     }
     case Payload::EventDeleted:
@@ -192,19 +215,17 @@ void EventsModel::apply(const Envelope& e) {
 }
 
 void EventsModel::remove(int64_t id) {
-  auto it = events_.find(id);
-  if (it == events_.end()) return;
-  const EventView& v = it->second;
-  unindex(v);
-  by_uuid_.erase(key_of(v.uuid));
-  erase_from(by_owner_, v.owner_id, id);
-  for (size_t i = 1; i < v.acl.size(); ++i) erase_from(shared_with_, v.acl[i].user_id, id);
-  events_.erase(it);
+  const EventView* v = events_.find(id);
+  if (v == nullptr) return;
+  unindex(*v);
+  by_uuid_.erase(key_of(v->uuid));
+  by_owner_.erase(v->owner_id, id);
+  for (size_t i = 1; i < v->acl.size(); ++i) shared_with_.erase(v->acl[i].user_id, id);
+  events_.erase(id);
 }
 
 const EventView* EventsModel::find(int64_t id) const {
-  auto it = events_.find(id);
-  return it == events_.end() ? nullptr : &it->second;
+  return events_.find(id);
 }
 
 const EventView* EventsModel::find_by_uuid(const ev::Uuid& uuid) const {
@@ -213,9 +234,9 @@ const EventView* EventsModel::find_by_uuid(const ev::Uuid& uuid) const {
 }
 
 std::vector<int64_t> EventsModel::ids_in_calendar(int64_t calendar_id) const {
-  auto it = by_calendar_.find(calendar_id);
-  if (it == by_calendar_.end()) return {};
-  return {it->second.begin(), it->second.end()};
+  const IdSet* ids = by_calendar_.find(calendar_id);
+  if (ids == nullptr) return {};
+  return ids->ids();
 }
 
 std::optional<ev::Role> EventsModel::role_of(int64_t user, const EventView& v) {
@@ -231,12 +252,17 @@ bool EventsModel::can_view(int64_t user, const EventView& v) {
 
 std::vector<int64_t> EventsModel::audience(const EventView& v) {
   std::vector<int64_t> users;
+  audience(v, users);
+  return users;
+}
+
+void EventsModel::audience(const EventView& v, std::vector<int64_t>& users) {
+  users.clear();
   users.reserve(v.acl.size() + v.participants.size());
   for (const AclEntry& a : v.acl) users.push_back(a.user_id);
   for (const ParticipantView& p : v.participants) users.push_back(p.user_id);
   std::sort(users.begin(), users.end());
   users.erase(std::unique(users.begin(), users.end()), users.end());
-  return users;
 }
 
 bool EventsModel::matches(const EventQuery& q, const EventView& v, const std::string& needle) const {
@@ -285,10 +311,10 @@ Page<EventView> EventsModel::query(const EventQuery& q) const {
     const EventView* v = find(id);
     if (v != nullptr && matches(q, *v, needle)) hits.push_back(v);
   };
-  auto consider_set = [&](const std::unordered_map<int64_t, std::set<int64_t>>& index, int64_t key) {
-    auto it = index.find(key);
-    if (it == index.end()) return;
-    for (int64_t id : it->second) consider(id);
+  auto consider_set = [&](const IdIndex& index, int64_t key) {
+    const IdSet* ids = index.find(key);
+    if (ids == nullptr) return;
+    for (int64_t id : *ids) consider(id);
   };
 
   const bool timed = q.overlap_from || q.overlap_to || q.start_min || q.start_max;
@@ -311,9 +337,9 @@ Page<EventView> EventsModel::query(const EventQuery& q) const {
     for (int64_t id : series_) consider(id);
   } else {
     std::vector<int64_t> ids;
-    auto take = [&](const std::unordered_map<int64_t, std::set<int64_t>>& index, int64_t key) {
-      auto it = index.find(key);
-      if (it != index.end()) ids.insert(ids.end(), it->second.begin(), it->second.end());
+    auto take = [&](const IdIndex& index, int64_t key) {
+      const IdSet* set = index.find(key);
+      if (set != nullptr) ids.insert(ids.end(), set->begin(), set->end());
     };
     if (q.scope != EventScope::kPublic) {
       take(by_owner_, q.viewer);
@@ -392,22 +418,20 @@ OccurrencePage EventsModel::occurrences(const OccurrenceQuery& q,
   };
 
   if (q.calendar_id) {
-    auto it = by_calendar_.find(*q.calendar_id);
-    if (it != by_calendar_.end()) {
-      for (int64_t id : it->second) single(events_.at(id));
+    if (const IdSet* ids = by_calendar_.find(*q.calendar_id)) {
+      for (int64_t id : *ids) single(*events_.find(id));
     }
   } else {
     const int64_t lo = sat_sub(q.window_start, max_duration_);
     for (auto it = by_start_.lower_bound({lo, kMin});
          it != by_start_.end() && it->first < q.window_end; ++it) {
-      single(events_.at(it->second));
+      single(*events_.find(it->second));
     }
   }
-  auto owned = series_by_owner_.find(q.owner_id);
-  if (owned != series_by_owner_.end()) {
+  if (const IdSet* owned = series_by_owner_.find(q.owner_id)) {
     std::vector<Occurrence> occ;
-    for (int64_t id : owned->second) {
-      const EventView& v = events_.at(id);
+    for (int64_t id : *owned) {
+      const EventView& v = *events_.find(id);
       if (!wanted(v)) continue;
       occ.clear();
       if (expand(series_of(v), q.window_start, q.window_end, q.cap, occ)) page.truncated = true;
@@ -421,7 +445,7 @@ OccurrencePage EventsModel::occurrences(const OccurrenceQuery& q,
 
 uint64_t EventsModel::digest() const {
   SetDigest set;
-  for (const auto& [id, v] : events_) {
+  events_.for_each([&](int64_t, const EventView& v) {
     Digest d;
     d.add(v.id).add(v.uuid).add(v.owner_id).add(v.calendar_id).add(v.title).add(v.description);
     d.add(v.start).add(v.end).add(v.is_all_day).add(v.floating).add(v.location).add(v.category);
@@ -433,7 +457,7 @@ uint64_t EventsModel::digest() const {
     for (const ParticipantView& p : v.participants) d.add(p.user_id).add(p.joined_at);
     d.add(v.created_at).add(v.updated_at);
     set.add(d.value());
-  }
+  });
   return set.value();
 }
 

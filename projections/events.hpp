@@ -1,11 +1,17 @@
 // The events read model: calendar events and gatherings by id, uuid, owner and
 // calendar, their ACL and participants, and a time index for range queries.
 //
+// Storage: events in a DenseMap by id (event ids are dense); the per-owner,
+// per-calendar, per-series-owner and shared-with (user -> events) sets are
+// IdIndexes (sorted id vectors under a dense key); the global sets (public
+// events, series, the time index) are B-trees.
+//
 // Time index: non-repeating events sit in an ordered set keyed by (start, id)
 // together with the longest duration ever indexed (max_duration_, which only
 // grows), so "overlaps [from, to)" scans only starts in [from - max_duration_,
 // to). Repeating series (repeat != None) are kept apart, per owner, and asked
-// through proj::expand() whether an occurrence falls in the window.
+// through proj::expand() whether an occurrence falls in the window. An
+// EventUpdated touches an index only when that index's key changed.
 //
 // Visibility: a Public event is visible to every signed-in user; a Private one
 // to its owner and the users with an ACL entry.
@@ -16,10 +22,10 @@
 
 #include <cstdint>
 #include <optional>
-#include <set>
-#include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "absl/container/btree_set.h"
 
 #include "events/event.hpp"
 #include "projections/calendars.hpp"
@@ -46,6 +52,8 @@ class EventsModel {
   static std::optional<ev::Role> role_of(int64_t user, const EventView& v);
   // The users involved in an event, ascending: owner, ACL entries, participants.
   static std::vector<int64_t> audience(const EventView& v);
+  // The same, written into `out` (cleared first), so a caller can reuse it.
+  static void audience(const EventView& v, std::vector<int64_t>& out);
 
   Page<EventView> query(const EventQuery& q) const;
   OccurrencePage occurrences(const OccurrenceQuery& q, const CalendarsModel& calendars) const;
@@ -54,22 +62,32 @@ class EventsModel {
   uint64_t digest() const;
 
  private:
+  // The keys of the time, public and series indexes.
+  struct TimeKey {
+    bool series = false;
+    bool is_public = false;
+    int64_t start = 0;
+    friend bool operator==(const TimeKey&, const TimeKey&) = default;
+  };
+  static TimeKey time_key(const EventView& v);
   void index(const EventView& v);
   void unindex(const EventView& v);
+  // Moves v from the entries of `before` to its current ones.
+  void reindex(const TimeKey& before, const EventView& v);
   void set_share(EventView& v, int64_t user, ev::Role role);
   void drop_share(EventView& v, int64_t user);
   bool matches(const EventQuery& q, const EventView& v, const std::string& needle) const;
 
-  std::unordered_map<int64_t, EventView> events_;
-  std::unordered_map<UuidKey, int64_t, UuidKeyHash> by_uuid_;
-  std::unordered_map<int64_t, std::set<int64_t>> by_owner_;
-  std::unordered_map<int64_t, std::set<int64_t>> by_calendar_;
-  std::unordered_map<int64_t, std::set<int64_t>> shared_with_;  // user -> events with an ACL entry
-  std::set<int64_t> public_;
-  std::set<std::pair<int64_t, int64_t>> by_start_;  // (start, id), non-repeating events only
-  int64_t max_duration_ = 0;                         // never shrinks
-  std::set<int64_t> series_;                         // repeating events
-  std::unordered_map<int64_t, std::set<int64_t>> series_by_owner_;
+  DenseMap<EventView> events_;
+  UuidIndex by_uuid_;
+  IdIndex by_owner_;
+  IdIndex by_calendar_;
+  IdIndex shared_with_;  // user -> events with an ACL entry
+  absl::btree_set<int64_t> public_;
+  absl::btree_set<std::pair<int64_t, int64_t>> by_start_;  // (start, id), non-repeating only
+  int64_t max_duration_ = 0;                                // never shrinks
+  absl::btree_set<int64_t> series_;                         // repeating events
+  IdIndex series_by_owner_;
 };
 
 }  // namespace almanac::proj

@@ -20,13 +20,13 @@ void InboxModel::apply(const Envelope& e) {
     v.created_at = e.recorded_at;
     v.updated_at = e.recorded_at;
     by_uuid_[key_of(v.uuid)] = id;
-    by_owner_[v.owner_id].insert(id);
-    items_[id] = std::move(v);
+    by_owner_.insert(v.owner_id, id);
+    items_.assign(id, std::move(v));
     return;
   }
-  auto it = items_.find(id);
-  if (it == items_.end()) return;
-  InboxItemView& v = it->second;
+  InboxItemView* found = items_.find(id);
+  if (found == nullptr) return;
+  InboxItemView& v = *found;
   switch (e.payload.type) {
     case Payload::InboxItemUpdated: {
       const auto& p = *e.payload.AsInboxItemUpdated();
@@ -57,12 +57,8 @@ void InboxModel::apply(const Envelope& e) {
       break;
     case Payload::InboxItemDeleted: {
       by_uuid_.erase(key_of(v.uuid));
-      auto owned = by_owner_.find(v.owner_id);
-      if (owned != by_owner_.end()) {
-        owned->second.erase(id);
-        if (owned->second.empty()) by_owner_.erase(owned);
-      }
-      items_.erase(it);
+      by_owner_.erase(v.owner_id, id);
+      items_.erase(id);
       break;
     }
     default:
@@ -71,8 +67,7 @@ void InboxModel::apply(const Envelope& e) {
 }
 
 const InboxItemView* InboxModel::find(int64_t id) const {
-  auto it = items_.find(id);
-  return it == items_.end() ? nullptr : &it->second;
+  return items_.find(id);
 }
 
 const InboxItemView* InboxModel::find_by_uuid(const ev::Uuid& uuid) const {
@@ -83,10 +78,10 @@ const InboxItemView* InboxModel::find_by_uuid(const ev::Uuid& uuid) const {
 Page<InboxItemView> InboxModel::by_owner(int64_t owner_id, std::optional<ev::InboxStatus> status,
                                          size_t skip, size_t limit) const {
   Page<InboxItemView> page;
-  auto owned = by_owner_.find(owner_id);
-  if (owned == by_owner_.end()) return page;
-  for (int64_t id : owned->second) {
-    const InboxItemView& v = items_.at(id);
+  const IdSet* owned = by_owner_.find(owner_id);
+  if (owned == nullptr) return page;
+  for (int64_t id : *owned) {
+    const InboxItemView& v = *items_.find(id);
     if (status && v.status != *status) continue;
     if (page.total++ < skip || page.items.size() >= limit) continue;
     page.items.push_back(v);
@@ -96,13 +91,13 @@ Page<InboxItemView> InboxModel::by_owner(int64_t owner_id, std::optional<ev::Inb
 
 uint64_t InboxModel::digest() const {
   SetDigest set;
-  for (const auto& [id, v] : items_) {
+  items_.for_each([&](int64_t, const InboxItemView& v) {
     Digest d;
     d.add(v.id).add(v.uuid).add(v.owner_id).add(v.content).add(v.category);
     d.add(static_cast<int64_t>(v.priority)).add(static_cast<int64_t>(v.status));
     d.add(v.metadata_json).add(v.event_id).add(v.created_at).add(v.updated_at);
     set.add(d.value());
-  }
+  });
   return set.value();
 }
 

@@ -2,13 +2,12 @@
 //
 // Applies the Inbox/* stream events; InboxItemScheduled marks the item
 // Scheduled and links the event created from it; InboxItemDeleted removes it.
+// Items and the per-owner sets are DenseMaps (dense ids).
 // Not thread-safe by itself: ReadModels guards it (see read_models.hpp).
 #pragma once
 
 #include <cstdint>
 #include <optional>
-#include <set>
-#include <unordered_map>
 
 #include "events/event.hpp"
 #include "projections/common.hpp"
@@ -30,9 +29,9 @@ class InboxModel {
   uint64_t digest() const;
 
  private:
-  std::unordered_map<int64_t, InboxItemView> items_;
-  std::unordered_map<UuidKey, int64_t, UuidKeyHash> by_uuid_;
-  std::unordered_map<int64_t, std::set<int64_t>> by_owner_;
+  DenseMap<InboxItemView> items_;
+  UuidIndex by_uuid_;
+  IdIndex by_owner_;  // owner -> item ids
 };
 
 }  // namespace almanac::proj

@@ -8,74 +8,108 @@ using ev::Payload;
 
 namespace {
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
-
-std::string user_label(const UsersModel& users, int64_t id) {
-  const UserView* u = users.find(id, /*include_deleted=*/true);
-  return u != nullptr ? quoted(u->username) : "#" + std::to_string(id);
+const char* type_name(int type) {
+  static constexpr const char* kNames[] = {kEventUpdate, kEventDelete, kEventShare,
+                                           kEventJoin,   kEventLeave,  kTaskAssign};
+  return kNames[type];
 }
 
 }  // namespace
 
-void NotificationsModel::emit(const Envelope& e, int64_t user, const char* type,
-                              std::optional<int64_t> event_id, std::optional<int64_t> task_id,
-                              std::string message) {
-  NotificationView n;
-  n.id = static_cast<int64_t>(all_.size()) + 1;
-  n.user_id = user;
-  n.type = type;
-  n.event_id = event_id;
-  n.task_id = task_id;
-  n.actor_id = e.actor_id;
-  n.message = std::move(message);
-  n.created_at = e.recorded_at;
-  n.position = e.position;
-  Box& box = boxes_[user];
-  box.ids.push_back(n.id);
+void NotificationsModel::begin_text() { text_begin_ = text_.size(); }
+
+void NotificationsModel::append_text(std::string_view s) { text_.append(s); }
+
+std::string_view NotificationsModel::text_of(const Record& r) const {
+  return std::string_view(text_).substr(r.text_offset, r.text_size);
+}
+
+void NotificationsModel::emit(const Envelope& e, int64_t user, Type type,
+                              std::optional<int64_t> event_id, std::optional<int64_t> task_id) {
+  Record& r = all_.emplace_back();
+  r.user_id = user;
+  r.type = type;
+  r.has_event = event_id.has_value();
+  r.event_id = event_id.value_or(0);
+  r.has_task = task_id.has_value();
+  r.task_id = task_id.value_or(0);
+  r.actor_id = e.actor_id;
+  r.created_at = e.recorded_at;
+  r.position = e.position;
+  r.text_offset = text_begin_;
+  r.text_size = static_cast<uint32_t>(text_.size() - text_begin_);
+  Box& box = boxes_.get_or_create(user);
+  box.ids.push_back(static_cast<int64_t>(all_.size()));
   ++box.unread;
-  all_.push_back(std::move(n));
 }
 
 void NotificationsModel::mark_read(int64_t user, int64_t id) {
   if (id < 1 || id > last_id()) return;
-  NotificationView& n = all_[static_cast<size_t>(id - 1)];
+  Record& n = all_[static_cast<size_t>(id - 1)];
   if (n.user_id != user || n.is_read) return;
   n.is_read = true;
-  --boxes_[user].unread;
+  --boxes_.find(user)->unread;
+}
+
+NotificationView NotificationsModel::render(int64_t id) const {
+  const Record& r = all_[static_cast<size_t>(id - 1)];
+  NotificationView n;
+  n.id = id;
+  n.user_id = r.user_id;
+  n.type = type_name(static_cast<int>(r.type));
+  if (r.has_event) n.event_id = r.event_id;
+  if (r.has_task) n.task_id = r.task_id;
+  n.actor_id = r.actor_id;
+  n.message = text_of(r);
+  n.is_read = r.is_read;
+  n.created_at = r.created_at;
+  n.position = r.position;
+  return n;
 }
 
 void NotificationsModel::apply(const Envelope& e, const UsersModel& users,
                                const EventsModel& events, const TasksModel& tasks) {
   const int64_t actor = e.actor_id;
   const int64_t id = e.stream_id;
-  auto to_audience = [&](const EventView& v, const char* type, const std::string& message) {
-    for (int64_t user : EventsModel::audience(v)) {
-      if (user != actor) emit(e, user, type, v.id, std::nullopt, message);
+  // "<prefix>'<title>'<suffix>", the message shape of every event notification.
+  auto set_text = [&](std::string_view prefix, std::string_view title, std::string_view suffix) {
+    begin_text();
+    append_text(prefix);
+    append_text("'");
+    append_text(title);
+    append_text("'");
+    append_text(suffix);
+  };
+  auto to_audience = [&](const EventView& v, Type type, std::string_view suffix) {
+    EventsModel::audience(v, audience_);
+    bool any = false;
+    for (int64_t user : audience_) {
+      if (user == actor) continue;
+      if (!any) set_text("Event ", v.title, suffix);
+      any = true;
+      emit(e, user, type, v.id, std::nullopt);
     }
   };
-  auto task_assigned = [&](int64_t task_id, int64_t event_id, const std::string& title,
+  auto task_assigned = [&](int64_t task_id, int64_t event_id, std::string_view title,
                            int64_t assignee) {
     if (assignee == 0 || assignee == actor) return;
-    emit(e, assignee, kTaskAssign, event_id, task_id, "Task " + quoted(title) + " was assigned to you");
+    set_text("Task ", title, " was assigned to you");
+    emit(e, assignee, Type::kTaskAssign, event_id, task_id);
   };
 
   switch (e.payload.type) {
     case Payload::EventUpdated:
-      if (const EventView* v = events.find(id)) {
-        to_audience(*v, kEventUpdate, "Event " + quoted(v->title) + " was updated");
-      }
+      if (const EventView* v = events.find(id)) to_audience(*v, Type::kEventUpdate, " was updated");
       break;
     case Payload::EventDeleted:
-      if (const EventView* v = events.find(id)) {
-        to_audience(*v, kEventDelete, "Event " + quoted(v->title) + " was deleted");
-      }
+      if (const EventView* v = events.find(id)) to_audience(*v, Type::kEventDelete, " was deleted");
       break;
     case Payload::CalendarDeleted:
       // The calendar's events go with it (ReadModels cascades), whichever of
       // CalendarDeleted and their EventDeleted{with_calendar} comes first.
       for (int64_t event_id : events.ids_in_calendar(id)) {
         if (const EventView* v = events.find(event_id)) {
-          to_audience(*v, kEventDelete, "Event " + quoted(v->title) + " was deleted");
+          to_audience(*v, Type::kEventDelete, " was deleted");
         }
       }
       break;
@@ -83,8 +117,8 @@ void NotificationsModel::apply(const Envelope& e, const UsersModel& users,
       if (const EventView* v = events.find(id)) {
         const int64_t user = e.payload.AsEventShared()->user_id;
         if (user != actor && user != v->owner_id) {
-          emit(e, user, kEventShare, v->id, std::nullopt,
-               "Event " + quoted(v->title) + " was shared with you");
+          set_text("Event ", v->title, " was shared with you");
+          emit(e, user, Type::kEventShare, v->id, std::nullopt);
         }
       }
       break;
@@ -95,9 +129,20 @@ void NotificationsModel::apply(const Envelope& e, const UsersModel& users,
         const int64_t user = joined ? e.payload.AsParticipantJoined()->user_id
                                     : e.payload.AsParticipantLeft()->user_id;
         if (v->owner_id != actor && v->owner_id != user) {
-          emit(e, v->owner_id, joined ? kEventJoin : kEventLeave, v->id, std::nullopt,
-               "User " + user_label(users, user) + (joined ? " joined" : " left") + " event " +
-                   quoted(v->title));
+          begin_text();
+          append_text("User ");
+          if (const UserView* u = users.find(user, /*include_deleted=*/true)) {
+            append_text("'");
+            append_text(u->username);
+            append_text("'");
+          } else {
+            append_text("#");
+            append_text(std::to_string(user));
+          }
+          append_text(joined ? " joined event '" : " left event '");
+          append_text(v->title);
+          append_text("'");
+          emit(e, v->owner_id, joined ? Type::kEventJoin : Type::kEventLeave, v->id, std::nullopt);
         }
       }
       break;
@@ -113,7 +158,7 @@ void NotificationsModel::apply(const Envelope& e, const UsersModel& users,
           (p.nulls & task_field::kAssignee) || t->assignee_id == p.assignee_id) {
         break;
       }
-      const std::string& title = (p.fields & task_field::kTitle) ? p.title : t->title;
+      const std::string_view title = (p.fields & task_field::kTitle) ? p.title : t->title;
       task_assigned(id, t->event_id, title, p.assignee_id);
       break;
     }
@@ -126,11 +171,12 @@ void NotificationsModel::apply(const Envelope& e, const UsersModel& users,
       mark_read(id, e.payload.AsNotificationRead()->notification_id);
       break;
     case Payload::AllNotificationsRead: {
-      auto box = boxes_.find(id);
-      if (box == boxes_.end()) break;
+      const Box* box = boxes_.find(id);
+      if (box == nullptr) break;
       const int64_t up_to = e.payload.AsAllNotificationsRead()->up_to_id;
       // ids are ascending: stop past up_to (0 or less marks every one read).
-      for (int64_t n : box->second.ids) {
+      // mark_read() changes only the unread count, not the ids.
+      for (int64_t n : box->ids) {
         if (up_to > 0 && n > up_to) break;
         mark_read(id, n);
       }
@@ -141,25 +187,25 @@ void NotificationsModel::apply(const Envelope& e, const UsersModel& users,
   }
 }
 
-const NotificationView* NotificationsModel::find(int64_t id) const {
-  if (id < 1 || id > last_id()) return nullptr;
-  return &all_[static_cast<size_t>(id - 1)];
+std::optional<NotificationView> NotificationsModel::find(int64_t id) const {
+  if (id < 1 || id > last_id()) return std::nullopt;
+  return render(id);
 }
 
 NotificationPage NotificationsModel::list(int64_t user, bool unread_only, size_t skip,
                                           size_t limit) const {
   NotificationPage page;
-  auto box = boxes_.find(user);
-  if (box == boxes_.end()) return page;
-  page.unread = box->second.unread;
-  if (!unread_only) page.total = box->second.ids.size();
+  const Box* box = boxes_.find(user);
+  if (box == nullptr) return page;
+  page.unread = box->unread;
+  if (!unread_only) page.total = box->ids.size();
   size_t matched = 0;
-  for (auto it = box->second.ids.rbegin(); it != box->second.ids.rend(); ++it) {
-    const NotificationView& n = all_[static_cast<size_t>(*it - 1)];
+  for (auto it = box->ids.rbegin(); it != box->ids.rend(); ++it) {
+    const Record& n = all_[static_cast<size_t>(*it - 1)];
     if (unread_only && n.is_read) continue;
     if (matched++ < skip) continue;
     if (page.items.size() >= limit) break;
-    page.items.push_back(n);
+    page.items.push_back(render(*it));
   }
   if (unread_only) page.total = page.unread;
   return page;
@@ -168,12 +214,12 @@ NotificationPage NotificationsModel::list(int64_t user, bool unread_only, size_t
 std::vector<NotificationView> NotificationsModel::after(int64_t user, int64_t after_id,
                                                         size_t limit) const {
   std::vector<NotificationView> out;
-  auto box = boxes_.find(user);
-  if (box == boxes_.end()) return out;
-  const auto& ids = box->second.ids;
+  const Box* box = boxes_.find(user);
+  if (box == nullptr) return out;
+  const auto& ids = box->ids;
   for (auto it = std::upper_bound(ids.begin(), ids.end(), after_id);
        it != ids.end() && out.size() < limit; ++it) {
-    out.push_back(all_[static_cast<size_t>(*it - 1)]);
+    out.push_back(render(*it));
   }
   return out;
 }
@@ -181,9 +227,14 @@ std::vector<NotificationView> NotificationsModel::after(int64_t user, int64_t af
 uint64_t NotificationsModel::digest() const {
   Digest d;  // all_ is in id order already
   d.add(static_cast<uint64_t>(all_.size()));
-  for (const NotificationView& n : all_) {
-    d.add(n.id).add(n.user_id).add(n.type).add(n.event_id).add(n.task_id).add(n.actor_id);
-    d.add(n.message).add(n.is_read).add(n.created_at).add(n.position);
+  for (size_t i = 0; i < all_.size(); ++i) {
+    const Record& n = all_[i];
+    const auto event_id = n.has_event ? std::optional<int64_t>(n.event_id) : std::nullopt;
+    const auto task_id = n.has_task ? std::optional<int64_t>(n.task_id) : std::nullopt;
+    d.add(static_cast<int64_t>(i + 1)).add(n.user_id);
+    d.add(std::string_view(type_name(static_cast<int>(n.type))));
+    d.add(event_id).add(task_id).add(n.actor_id);
+    d.add(text_of(n)).add(n.is_read).add(n.created_at).add(n.position);
   }
   return d.value();
 }

@@ -33,14 +33,14 @@ void PollsModel::apply(const Envelope& e) {
       p.multiple_choice = c.multiple_choice;
       p.created_at = e.recorded_at;
       p.updated_at = e.recorded_at;
-      by_event_[p.event_id].insert(id);
-      polls_.emplace(id, std::move(p));
+      by_event_.insert(p.event_id, id);
+      polls_.assign(id, std::move(p));
       break;
     }
     case Payload::BallotCast: {
-      auto it = polls_.find(id);
-      if (it == polls_.end()) break;
-      Poll& p = it->second;
+      Poll* found = polls_.find(id);
+      if (found == nullptr) break;
+      Poll& p = *found;
       const auto& b = *e.payload.AsBallotCast();
       auto [slot, fresh] = p.ballots.try_emplace(b.user_id);
       Ballot& ballot = slot->second;
@@ -67,11 +67,11 @@ void PollsModel::apply(const Envelope& e) {
       break;
     }
     case Payload::PollClosed: {
-      auto it = polls_.find(id);
-      if (it == polls_.end() || it->second.closed) break;
-      it->second.closed = true;
-      it->second.closed_at = e.recorded_at;
-      it->second.updated_at = e.recorded_at;
+      Poll* p = polls_.find(id);
+      if (p == nullptr || p->closed) break;
+      p->closed = true;
+      p->closed_at = e.recorded_at;
+      p->updated_at = e.recorded_at;
       break;
     }
     default:
@@ -80,21 +80,17 @@ void PollsModel::apply(const Envelope& e) {
 }
 
 void PollsModel::remove(int64_t id) {
-  auto it = polls_.find(id);
-  if (it == polls_.end()) return;
-  ballots_ -= it->second.ballots.size();
-  auto ev_it = by_event_.find(it->second.event_id);
-  if (ev_it != by_event_.end()) {
-    ev_it->second.erase(id);
-    if (ev_it->second.empty()) by_event_.erase(ev_it);
-  }
-  polls_.erase(it);
+  const Poll* p = polls_.find(id);
+  if (p == nullptr) return;
+  ballots_ -= p->ballots.size();
+  by_event_.erase(p->event_id, id);
+  polls_.erase(id);
 }
 
 void PollsModel::remove_event(int64_t event_id) {
-  auto it = by_event_.find(event_id);
-  if (it == by_event_.end()) return;
-  const std::set<int64_t> ids = it->second;
+  const IdSet* polls = by_event_.find(event_id);
+  if (polls == nullptr) return;
+  const std::vector<int64_t> ids = polls->ids();  // remove() changes the set
   for (int64_t id : ids) remove(id);
 }
 
@@ -143,9 +139,9 @@ PollView PollsModel::render(const Poll& p, int64_t now, int64_t viewer) const {
 }
 
 std::optional<PollView> PollsModel::view(int64_t id, int64_t now, int64_t viewer) const {
-  auto it = polls_.find(id);
-  if (it == polls_.end()) return std::nullopt;
-  return render(it->second, now, viewer);
+  const Poll* p = polls_.find(id);
+  if (p == nullptr) return std::nullopt;
+  return render(*p, now, viewer);
 }
 
 Page<PollView> PollsModel::query(const PollQuery& q) const {
@@ -159,17 +155,16 @@ Page<PollView> PollsModel::query(const PollQuery& q) const {
   };
   std::vector<const Poll*> hits;
   if (q.event_id) {
-    auto it = by_event_.find(*q.event_id);
-    if (it != by_event_.end()) {
-      for (int64_t id : it->second) {
-        const Poll& p = polls_.at(id);
+    if (const IdSet* ids = by_event_.find(*q.event_id)) {
+      for (int64_t id : *ids) {
+        const Poll& p = *polls_.find(id);
         if (matches(p)) hits.push_back(&p);
       }
     }
   } else {
-    for (const auto& [id, p] : polls_) {
+    polls_.for_each([&](int64_t, const Poll& p) {
       if (matches(p)) hits.push_back(&p);
-    }
+    });
   }
   Page<PollView> page;
   page.total = hits.size();
@@ -181,7 +176,7 @@ Page<PollView> PollsModel::query(const PollQuery& q) const {
 
 uint64_t PollsModel::digest() const {
   SetDigest set;
-  for (const auto& [id, p] : polls_) {
+  polls_.for_each([&](int64_t, const Poll& p) {
     Digest d;
     d.add(p.id).add(p.uuid).add(p.event_id).add(p.creator_id).add(p.title).add(p.description);
     for (const Option& o : p.options) d.add(o.id).add(o.text).add(o.count);
@@ -192,7 +187,7 @@ uint64_t PollsModel::digest() const {
       for (int64_t c : b.choices) d.add(c);
     }
     set.add(d.value());
-  }
+  });
   return set.value();
 }
 

@@ -5,17 +5,17 @@
 // adds the options they had not chosen yet; a single-choice poll keeps the
 // first ballot (the command layer refuses a second one). Status is computed at
 // query time from `now`. When an event is deleted ReadModels calls
-// remove_event() so its polls go with it. Not thread-safe by itself:
-// ReadModels guards it (see read_models.hpp).
+// remove_event() so its polls go with it. Polls and the per-event sets are
+// DenseMaps (dense ids); a poll's ballots are a B-tree by user. Not
+// thread-safe by itself: ReadModels guards it (see read_models.hpp).
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
-#include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include "absl/container/btree_map.h"
 
 #include "events/event.hpp"
 #include "projections/common.hpp"
@@ -28,7 +28,7 @@ class PollsModel {
   void apply(const Envelope& e);
   void remove_event(int64_t event_id);
 
-  bool exists(int64_t id) const { return polls_.count(id) != 0; }
+  bool exists(int64_t id) const { return polls_.contains(id); }
   // The poll as seen by `viewer` at time `now`.
   std::optional<PollView> view(int64_t id, int64_t now, int64_t viewer) const;
   Page<PollView> query(const PollQuery& q) const;
@@ -62,15 +62,15 @@ class PollsModel {
     int64_t created_at = 0;
     int64_t updated_at = 0;
     int64_t total = 0;
-    std::map<int64_t, Ballot> ballots;  // by user
+    absl::btree_map<int64_t, Ballot> ballots;  // by user
   };
 
   PollView render(const Poll& p, int64_t now, int64_t viewer) const;
   static bool ended(const Poll& p, int64_t now);
   void remove(int64_t id);
 
-  std::map<int64_t, Poll> polls_;
-  std::unordered_map<int64_t, std::set<int64_t>> by_event_;
+  DenseMap<Poll> polls_;
+  IdIndex by_event_;
   size_t ballots_ = 0;  // (poll, user) pairs with a ballot
 };
 

@@ -298,7 +298,7 @@ NotificationPage ReadModels::notifications(int64_t user, size_t skip, size_t lim
 
 std::optional<NotificationView> ReadModels::notification(int64_t id) const {
   std::shared_lock lock(m_->lock);
-  return copy_of(m_->notifications.find(id));
+  return m_->notifications.find(id);
 }
 
 std::vector<NotificationView> ReadModels::notifications_after(int64_t user, int64_t after_id,

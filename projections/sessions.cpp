@@ -17,29 +17,28 @@ void SessionsModel::apply(const Envelope& e) {
       s.expires_at = p.expires_at;
       s.started_at = e.recorded_at;
       s.refreshed_at = e.recorded_at;
-      sessions_[id] = std::move(s);
+      sessions_.assign(id, std::move(s));
       break;
     }
     case Payload::SessionRefreshed: {
-      auto it = sessions_.find(id);
-      if (it == sessions_.end()) break;
+      SessionView* s = sessions_.find(id);
+      if (s == nullptr) break;
       const auto& p = *e.payload.AsSessionRefreshed();
-      it->second.refresh_jti = p.refresh_jti;
-      it->second.expires_at = p.expires_at;
-      it->second.refreshed_at = e.recorded_at;
+      s->refresh_jti = p.refresh_jti;
+      s->expires_at = p.expires_at;
+      s->refreshed_at = e.recorded_at;
       break;
     }
     case Payload::SessionEnded: {
-      auto it = sessions_.find(id);
-      if (it == sessions_.end() || it->second.ended) break;
-      it->second.ended = true;
-      it->second.end_reason = e.payload.AsSessionEnded()->reason;
-      it->second.ended_at = e.recorded_at;
+      SessionView* s = sessions_.find(id);
+      if (s == nullptr || s->ended) break;
+      s->ended = true;
+      s->end_reason = e.payload.AsSessionEnded()->reason;
+      s->ended_at = e.recorded_at;
       break;
     }
     case Payload::RefreshReuseDetected: {
-      auto it = sessions_.find(id);
-      if (it != sessions_.end()) it->second.reuse_detected = true;
+      if (SessionView* s = sessions_.find(id)) s->reuse_detected = true;
       break;
     }
     case Payload::PasswordResetRequested: {
@@ -51,14 +50,14 @@ void SessionsModel::apply(const Envelope& e) {
       r.requested_at = e.recorded_at;
       r.expires_at = p.expires_at;
       reset_by_hash_[r.token_hash] = id;
-      resets_[id] = std::move(r);
+      resets_.assign(id, std::move(r));
       break;
     }
     case Payload::PasswordResetCompleted: {
-      auto it = resets_.find(id);
-      if (it == resets_.end()) break;
-      it->second.used = true;
-      it->second.used_at = e.recorded_at;
+      PasswordResetView* r = resets_.find(id);
+      if (r == nullptr) break;
+      r->used = true;
+      r->used_at = e.recorded_at;
       break;
     }
     default:
@@ -67,8 +66,7 @@ void SessionsModel::apply(const Envelope& e) {
 }
 
 const SessionView* SessionsModel::find_session(int64_t id) const {
-  auto it = sessions_.find(id);
-  return it == sessions_.end() ? nullptr : &it->second;
+  return sessions_.find(id);
 }
 
 bool SessionsModel::session_active(int64_t id) const {
@@ -77,27 +75,26 @@ bool SessionsModel::session_active(int64_t id) const {
 }
 
 const PasswordResetView* SessionsModel::find_reset(std::string_view token_hash) const {
-  auto it = reset_by_hash_.find(std::string(token_hash));
+  auto it = reset_by_hash_.find(key_view(token_hash));
   if (it == reset_by_hash_.end()) return nullptr;
-  auto r = resets_.find(it->second);
-  return r == resets_.end() ? nullptr : &r->second;
+  return resets_.find(it->second);
 }
 
 uint64_t SessionsModel::digest() const {
   SetDigest set;
-  for (const auto& [id, s] : sessions_) {
+  sessions_.for_each([&](int64_t, const SessionView& s) {
     Digest d;
     d.add(uint64_t{1}).add(s.id).add(s.uuid).add(s.user_id).add(s.refresh_jti).add(s.expires_at);
     d.add(s.started_at).add(s.refreshed_at).add(s.ended).add(s.ended_at).add(s.reuse_detected);
     d.add(static_cast<int64_t>(s.end_reason ? static_cast<int>(*s.end_reason) : -1));
     set.add(d.value());
-  }
-  for (const auto& [id, r] : resets_) {
+  });
+  resets_.for_each([&](int64_t, const PasswordResetView& r) {
     Digest d;
     d.add(uint64_t{2}).add(r.id).add(r.user_id).add(r.token_hash).add(r.requested_at);
     d.add(r.expires_at).add(r.used).add(r.used_at);
     set.add(d.value());
-  }
+  });
   return set.value();
 }
 

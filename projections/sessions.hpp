@@ -3,7 +3,7 @@
 // Sessions (Session/* streams): the refresh token id valid now, its expiry and
 // whether the session ended, so access-token checks can ask session_active().
 // Password resets (PasswordReset/* streams): looked up by the hash of the
-// token, never by the token itself.
+// token, never by the token itself. Both are DenseMaps by id (dense ids).
 //
 // Not thread-safe by itself: ReadModels guards it (see read_models.hpp).
 #pragma once
@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "events/event.hpp"
 #include "projections/common.hpp"
@@ -33,9 +32,9 @@ class SessionsModel {
   uint64_t digest() const;
 
  private:
-  std::unordered_map<int64_t, SessionView> sessions_;
-  std::unordered_map<int64_t, PasswordResetView> resets_;
-  std::unordered_map<std::string, int64_t> reset_by_hash_;
+  DenseMap<SessionView> sessions_;
+  DenseMap<PasswordResetView> resets_;
+  StringIndex reset_by_hash_;
 };
 
 }  // namespace almanac::proj

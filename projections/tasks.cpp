@@ -5,19 +5,11 @@ namespace almanac::proj {
 using ev::Payload;
 namespace tf = task_field;
 
-namespace {
-void erase_from(std::unordered_map<int64_t, std::set<int64_t>>& index, int64_t key, int64_t id) {
-  auto it = index.find(key);
-  if (it == index.end()) return;
-  it->second.erase(id);
-  if (it->second.empty()) index.erase(it);
-}
-}  // namespace
-
 void TasksModel::set_assignee(TaskView& t, std::optional<int64_t> assignee) {
-  if (t.assignee_id) erase_from(by_assignee_, *t.assignee_id, t.id);
+  if (t.assignee_id == assignee) return;
+  if (t.assignee_id) by_assignee_.erase(*t.assignee_id, t.id);
   t.assignee_id = assignee;
-  if (t.assignee_id) by_assignee_[*t.assignee_id].insert(t.id);
+  if (t.assignee_id) by_assignee_.insert(*t.assignee_id, t.id);
 }
 
 void TasksModel::apply(const Envelope& e) {
@@ -38,14 +30,14 @@ void TasksModel::apply(const Envelope& e) {
     t.created_at = e.recorded_at;
     t.updated_at = e.recorded_at;
     if (t.status == ev::TaskStatus::Completed) t.completed_at = e.recorded_at;
-    by_event_[t.event_id].insert(id);
-    auto& stored = tasks_.emplace(id, std::move(t)).first->second;
+    by_event_.insert(t.event_id, id);
+    TaskView& stored = tasks_.assign(id, std::move(t));
     if ((p.fields & tf::kAssignee) && p.assignee_id != 0) set_assignee(stored, p.assignee_id);
     return;
   }
-  auto it = tasks_.find(id);
-  if (it == tasks_.end()) return;
-  TaskView& t = it->second;
+  TaskView* found = tasks_.find(id);
+  if (found == nullptr) return;
+  TaskView& t = *found;
   switch (e.payload.type) {
     case Payload::TaskUpdated: {
       const auto& p = *e.payload.AsTaskUpdated();
@@ -102,30 +94,30 @@ void TasksModel::apply(const Envelope& e) {
 }
 
 void TasksModel::remove(int64_t id) {
-  auto it = tasks_.find(id);
-  if (it == tasks_.end()) return;
-  erase_from(by_event_, it->second.event_id, id);
-  if (it->second.assignee_id) erase_from(by_assignee_, *it->second.assignee_id, id);
-  tasks_.erase(it);
+  const TaskView* t = tasks_.find(id);
+  if (t == nullptr) return;
+  by_event_.erase(t->event_id, id);
+  if (t->assignee_id) by_assignee_.erase(*t->assignee_id, id);
+  tasks_.erase(id);
 }
 
 void TasksModel::remove_event(int64_t event_id) {
-  auto it = by_event_.find(event_id);
-  if (it == by_event_.end()) return;
-  const std::set<int64_t> ids = it->second;
+  const IdSet* tasks = by_event_.find(event_id);
+  if (tasks == nullptr) return;
+  const std::vector<int64_t> ids = tasks->ids();  // remove() changes the set
   for (int64_t id : ids) remove(id);
 }
 
 const TaskView* TasksModel::find(int64_t id) const {
-  auto it = tasks_.find(id);
-  return it == tasks_.end() ? nullptr : &it->second;
+  return tasks_.find(id);
 }
 
 std::vector<TaskView> TasksModel::by_event(int64_t event_id) const {
   std::vector<TaskView> out;
-  auto it = by_event_.find(event_id);
-  if (it == by_event_.end()) return out;
-  for (int64_t id : it->second) out.push_back(tasks_.at(id));
+  const IdSet* ids = by_event_.find(event_id);
+  if (ids == nullptr) return out;
+  out.reserve(ids->size());
+  for (int64_t id : *ids) out.push_back(*tasks_.find(id));
   return out;
 }
 
@@ -144,11 +136,11 @@ Page<TaskView> TasksModel::query(const TaskQuery& q) const {
     return true;
   };
   std::vector<const TaskView*> hits;
-  auto scan_index = [&](const std::unordered_map<int64_t, std::set<int64_t>>& index, int64_t key) {
-    auto it = index.find(key);
-    if (it == index.end()) return;
-    for (int64_t id : it->second) {
-      const TaskView& t = tasks_.at(id);
+  auto scan_index = [&](const IdIndex& index, int64_t key) {
+    const IdSet* ids = index.find(key);
+    if (ids == nullptr) return;
+    for (int64_t id : *ids) {
+      const TaskView& t = *tasks_.find(id);
       if (matches(t)) hits.push_back(&t);
     }
   };
@@ -157,9 +149,9 @@ Page<TaskView> TasksModel::query(const TaskQuery& q) const {
   } else if (q.assignee_id) {
     scan_index(by_assignee_, *q.assignee_id);
   } else {
-    for (const auto& [id, t] : tasks_) {
+    tasks_.for_each([&](int64_t, const TaskView& t) {
       if (matches(t)) hits.push_back(&t);
-    }
+    });
   }
   Page<TaskView> page;
   page.total = hits.size();
@@ -171,13 +163,13 @@ Page<TaskView> TasksModel::query(const TaskQuery& q) const {
 
 uint64_t TasksModel::digest() const {
   SetDigest set;
-  for (const auto& [id, t] : tasks_) {
+  tasks_.for_each([&](int64_t, const TaskView& t) {
     Digest d;
     d.add(t.id).add(t.uuid).add(t.event_id).add(t.creator_id).add(t.title).add(t.description);
     d.add(static_cast<int64_t>(t.status)).add(static_cast<int64_t>(t.priority)).add(t.due);
     d.add(t.assignee_id).add(t.created_at).add(t.updated_at).add(t.completed_at);
     set.add(d.value());
-  }
+  });
   return set.value();
 }
 

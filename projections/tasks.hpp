@@ -2,14 +2,12 @@
 // with filtered, paginated listings.
 //
 // Applies the Task/* stream events. When an event is deleted ReadModels calls
-// remove_event() so its tasks go with it. Not thread-safe by itself:
+// remove_event() so its tasks go with it. Tasks and the per-event and
+// per-assignee sets are DenseMaps (dense ids). Not thread-safe by itself:
 // ReadModels guards it (see read_models.hpp).
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <set>
-#include <unordered_map>
 #include <vector>
 
 #include "events/event.hpp"
@@ -35,9 +33,9 @@ class TasksModel {
   void remove(int64_t id);
   void set_assignee(TaskView& t, std::optional<int64_t> assignee);
 
-  std::map<int64_t, TaskView> tasks_;
-  std::unordered_map<int64_t, std::set<int64_t>> by_event_;
-  std::unordered_map<int64_t, std::set<int64_t>> by_assignee_;
+  DenseMap<TaskView> tasks_;
+  IdIndex by_event_;
+  IdIndex by_assignee_;
 };
 
 }  // namespace almanac::proj

@@ -4,10 +4,7 @@ namespace almanac::proj {
 
 using ev::Payload;
 
-UserView* UsersModel::mutable_user(int64_t id) {
-  auto it = users_.find(id);
-  return it == users_.end() ? nullptr : &it->second;
-}
+UserView* UsersModel::mutable_user(int64_t id) { return users_.find(id); }
 
 void UsersModel::unindex(const UserView& u) {
   by_uuid_.erase(key_of(u.uuid));
@@ -41,8 +38,7 @@ void UsersModel::apply(const Envelope& e) {
     u.created_at = e.recorded_at;
     u.updated_at = e.recorded_at;
     if (auto* old = mutable_user(id)) unindex(*old);
-    users_[id] = u;
-    index(u);
+    index(users_.assign(id, std::move(u)));
     return;
   }
   UserView* u = mutable_user(id);
@@ -50,7 +46,10 @@ void UsersModel::apply(const Envelope& e) {
   switch (type) {
     case Payload::UserProfileUpdated: {
       const auto& p = *e.payload.AsUserProfileUpdated();
-      unindex(*u);
+      // The indexes are touched only when a key (username, email) changes;
+      // the account keeps the entries it has otherwise.
+      const bool rekey = (p.changed & (user_field::kUsername | user_field::kEmail)) != 0;
+      if (rekey) unindex(*u);
       if (p.changed & user_field::kUsername) u->username = p.username;
       if (p.changed & user_field::kEmail) u->email = p.email;
       if (p.changed & user_field::kFirstName) u->first_name = p.first_name;
@@ -58,7 +57,7 @@ void UsersModel::apply(const Envelope& e) {
       if (p.changed & user_field::kFullName) u->full_name = p.full_name;
       if (p.changed & user_field::kBio) u->bio = p.bio;
       if (p.changed & user_field::kAvatar) u->avatar = p.avatar;
-      index(*u);
+      if (rekey) index(*u);
       u->updated_at = e.recorded_at;
       break;
     }
@@ -93,9 +92,9 @@ void UsersModel::apply(const Envelope& e) {
 }
 
 const UserView* UsersModel::find(int64_t id, bool include_deleted) const {
-  auto it = users_.find(id);
-  if (it == users_.end() || (it->second.deleted && !include_deleted)) return nullptr;
-  return &it->second;
+  const UserView* u = users_.find(id);
+  if (u == nullptr || (u->deleted && !include_deleted)) return nullptr;
+  return u;
 }
 
 const UserView* UsersModel::find_by_uuid(const ev::Uuid& uuid) const {
@@ -104,7 +103,7 @@ const UserView* UsersModel::find_by_uuid(const ev::Uuid& uuid) const {
 }
 
 const UserView* UsersModel::find_by_username(std::string_view username) const {
-  auto it = by_username_.find(std::string(username));
+  auto it = by_username_.find(key_view(username));
   return it == by_username_.end() ? nullptr : find(it->second);
 }
 
@@ -117,24 +116,25 @@ Page<UserView> UsersModel::list(size_t skip, size_t limit) const {
   Page<UserView> page;
   page.total = live_count();
   size_t seen = 0;
-  for (const auto& [id, u] : users_) {
-    if (u.deleted) continue;
-    if (seen++ < skip) continue;
-    if (page.items.size() >= limit) break;
+  users_.for_each([&](int64_t, const UserView& u) {
+    if (u.deleted) return true;
+    if (seen++ < skip) return true;
+    if (page.items.size() >= limit) return false;
     page.items.push_back(u);
-  }
+    return true;
+  });
   return page;
 }
 
 uint64_t UsersModel::digest() const {
   SetDigest set;
-  for (const auto& [id, u] : users_) {
+  users_.for_each([&](int64_t, const UserView& u) {
     Digest d;
     d.add(u.id).add(u.uuid).add(u.username).add(u.email).add(u.first_name).add(u.last_name);
     d.add(u.full_name).add(u.bio).add(u.avatar).add(u.password_hash).add(u.is_active);
     d.add(u.is_superuser).add(u.deleted).add(u.created_at).add(u.updated_at).add(u.last_login);
     set.add(d.value());
-  }
+  });
   return set.value();
 }
 

@@ -1,15 +1,15 @@
 // The users read model: accounts by id, uuid, username and email.
 //
-// Applies the User/* stream events. Not thread-safe by itself: ReadModels
-// guards it (see read_models.hpp). Lookups return pointers into the model that
-// are valid only until the next apply; ReadModels copies them out.
+// Applies the User/* stream events. Accounts sit in a DenseMap by id (user ids
+// are dense); uuid, username and email are hash indexes. Not thread-safe by
+// itself: ReadModels guards it (see read_models.hpp). Lookups return pointers
+// into the model that are valid only until the next apply; ReadModels copies
+// them out.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "events/event.hpp"
 #include "projections/common.hpp"
@@ -40,11 +40,11 @@ class UsersModel {
   void unindex(const UserView& u);
   void index(const UserView& u);
 
-  std::map<int64_t, UserView> users_;  // every account ever registered, deleted included
+  DenseMap<UserView> users_;  // every account ever registered, deleted included
   // Live accounts only; a deleted account frees its username and email.
-  std::unordered_map<UuidKey, int64_t, UuidKeyHash> by_uuid_;
-  std::unordered_map<std::string, int64_t> by_username_;
-  std::unordered_map<std::string, int64_t> by_email_;  // key: ascii_lower(email)
+  UuidIndex by_uuid_;
+  StringIndex by_username_;
+  StringIndex by_email_;  // key: ascii_lower(email)
 };
 
 }  // namespace almanac::proj
