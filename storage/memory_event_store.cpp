@@ -2,13 +2,9 @@
 
 #include <mutex>
 
-namespace almanac::storage {
+#include "storage/transaction_check.hpp"
 
-namespace {
-std::string stream_text(StreamId s) {
-  return std::string(category_name(s.category)) + "/" + std::to_string(s.id);
-}
-}  // namespace
+namespace almanac::storage {
 
 std::vector<Envelope> MemoryEventStore::read_positions_locked(
     const std::vector<uint64_t>& positions) const {
@@ -33,32 +29,10 @@ std::vector<Result<AppendOutcome>> MemoryEventStore::append(std::vector<Transact
         continue;
       }
     }
-    std::unordered_map<StreamId, uint64_t, StreamIdHash> tx_versions;
-    Status problem;
-    for (size_t i = 0; i < tx.events.size(); ++i) {
-      const PendingEvent& pe = tx.events[i];
-      if (pe.stream.category == Category::None) {
-        problem = invalid("event " + std::to_string(i) + " has no stream category");
-        break;
-      }
-      if (pe.payload.type == ev::Payload::NONE) {
-        problem = invalid("event " + std::to_string(i) + " has no payload");
-        break;
-      }
-      uint64_t current = 0;
-      if (auto t = tx_versions.find(pe.stream); t != tx_versions.end()) {
-        current = t->second;
-      } else if (auto s = streams_.find(pe.stream); s != streams_.end()) {
-        current = s->second.size();
-      }
-      if (pe.expected_version != current) {
-        problem = conflict("stream " + stream_text(pe.stream) + " is at version " +
-                           std::to_string(current) + ", expected " +
-                           std::to_string(pe.expected_version));
-        break;
-      }
-      tx_versions[pe.stream] = current + 1;
-    }
+    Status problem = check_transaction(tx, [this](StreamId stream) -> Result<uint64_t> {
+      auto found = streams_.find(stream);
+      return found == streams_.end() ? uint64_t{0} : uint64_t{found->second.size()};
+    });
     if (!problem) {
       results.emplace_back(problem);
       continue;

@@ -1,12 +1,12 @@
 #include "storage/rocksdb_event_store.hpp"
 
-#include <rocksdb/version.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/version.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "storage/keys.hpp"
+#include "storage/transaction_check.hpp"
 
 namespace almanac::storage {
 
@@ -35,10 +36,6 @@ Status from_rocks(const rocksdb::Status& s, const std::string& what) {
       s.IsShutdownInProgress() || s.IsAborted() || s.IsNoSpace())
     return unavailable(std::move(m));
   return internal_error(std::move(m));
-}
-
-std::string stream_text(StreamId s) {
-  return std::string(category_name(s.category)) + "/" + std::to_string(s.id);
 }
 
 std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
@@ -334,39 +331,10 @@ std::vector<Result<AppendOutcome>> RocksEventStore::append(std::vector<Transacti
     }
 
     // Check the whole transaction before touching the batch: it is all or nothing.
-    std::unordered_map<StreamId, uint64_t, StreamIdHash> tx_versions;
-    Status problem;
-    for (size_t i = 0; i < tx.events.size() && problem; ++i) {
-      const PendingEvent& pe = tx.events[i];
-      if (pe.stream.category == Category::None) {
-        problem = invalid("event " + std::to_string(i) + " has no stream category");
-        break;
-      }
-      if (pe.payload.type == ev::Payload::NONE) {
-        problem = invalid("event " + std::to_string(i) + " has no payload");
-        break;
-      }
-      uint64_t current = 0;
-      if (auto t = tx_versions.find(pe.stream); t != tx_versions.end()) {
-        current = t->second;
-      } else if (auto b = batch_versions.find(pe.stream); b != batch_versions.end()) {
-        current = b->second;
-      } else {
-        auto v = current_version(pe.stream);
-        if (!v) {
-          problem = v.status();
-          break;
-        }
-        current = *v;
-      }
-      if (pe.expected_version != current) {
-        problem = conflict("stream " + stream_text(pe.stream) + " is at version " +
-                           std::to_string(current) + ", expected " +
-                           std::to_string(pe.expected_version));
-        break;
-      }
-      tx_versions[pe.stream] = current + 1;
-    }
+    Status problem = check_transaction(tx, [&](StreamId stream) -> Result<uint64_t> {
+      if (auto b = batch_versions.find(stream); b != batch_versions.end()) return b->second;
+      return current_version(stream);
+    });
     if (!problem) {
       results.emplace_back(problem);
       continue;
