@@ -3,9 +3,16 @@
 namespace almanac::api {
 
 uint64_t Hub::subscribe(HubListener listener, std::function<void()> on_shutdown) {
-  std::lock_guard lock(mu_);
-  uint64_t id = next_id_++;
-  listeners_.emplace(id, Subscriber{std::make_shared<HubListener>(std::move(listener)), std::move(on_shutdown)});
+  uint64_t id;
+  bool late;
+  {
+    std::lock_guard lock(mu_);
+    id = next_id_++;
+    late = shut_down_;
+    listeners_.emplace(id, Subscriber{std::make_shared<HubListener>(std::move(listener)), on_shutdown});
+  }
+  // A session that subscribes while the server is stopping closes at once.
+  if (late && on_shutdown) on_shutdown();
   return id;
 }
 
@@ -31,6 +38,7 @@ void Hub::shutdown() {
   std::vector<std::function<void()>> closers;
   {
     std::lock_guard lock(mu_);
+    shut_down_ = true;
     for (auto& [id, s] : listeners_)
       if (s.on_shutdown) closers.push_back(s.on_shutdown);
   }

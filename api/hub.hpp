@@ -23,7 +23,8 @@ using HubListener = std::function<void(const SharedBatch&)>;
 class Hub {
  public:
   // Returns a subscription id for unsubscribe(). `on_shutdown` is called once
-  // when the server shuts down (sessions close with 1001, going away).
+  // when the server shuts down (sessions close with 1001, going away); at once
+  // (on the calling thread) when it already has.
   uint64_t subscribe(HubListener listener, std::function<void()> on_shutdown = {});
   void unsubscribe(uint64_t id);
   // Called by the writer thread after each commit.
@@ -43,6 +44,7 @@ class Hub {
   };
   std::unordered_map<uint64_t, Subscriber> listeners_;          // guarded by mu_
   uint64_t published_ = 0;                                       // guarded by mu_
+  bool shut_down_ = false;                                       // guarded by mu_
 };
 
 }  // namespace almanac::api

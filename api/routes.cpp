@@ -4,6 +4,7 @@
 #include "api/routes.hpp"
 
 #include "api/health.hpp"
+#include "api/streams.hpp"
 
 namespace almanac::api {
 
@@ -72,6 +73,25 @@ void register_routes(Router& r) {
   // ---- gather ---------------------------------------------------------------
 
   // ---- native event stream --------------------------------------------------
+  {
+    namespace st = api::streams;
+    const std::string limits = " (limit: default " + std::to_string(kStreamDefaultLimit) + ", at most " +
+                               std::to_string(kStreamMaxLimit) + ")";
+    r.add(route(V::get, "/streams/all", C::kNative, A::kUser, st::all,
+                {"The whole log after position `from`, superusers only; JSON {events, next} or NDJSON" + limits,
+                 nullptr, json{{"type", "object"}, {"required", json::array({"events", "next"})}}, 200,
+                 {"from", "limit"}}));
+    Route live = route(V::get, "/streams/live", C::kNative, A::kUser, st::live_without_upgrade,
+                       {"WebSocket: every event after position `from`, then live (superusers; ?token=)",
+                        nullptr, nullptr, 101, {"from", "token"}});
+    live.ws = st::live();
+    r.add(std::move(live));
+    r.add(route(V::get, "/streams/{category}/{id:int}", C::kNative, A::kUser, st::entity,
+                {"One entity's events after version `from`, for its viewers; JSON {events, next} or NDJSON" +
+                     limits,
+                 nullptr, json{{"type", "object"}, {"required", json::array({"events", "next"})}}, 200,
+                 {"from", "limit"}}));
+  }
 }
 
 }  // namespace almanac::api
