@@ -41,6 +41,10 @@ struct ServerConfig {
   // WebSocket sessions: messages queued for a slow client before it is closed.
   size_t ws_queue_limit = 1024;
 
+  // The npm packages behind /docs and /redoc (a node_modules directory with
+  // swagger-ui-dist/ and redoc/). Empty: the build's default (api/docs_pages.hpp).
+  std::string web_assets;
+
   // Refuses contradictory or out-of-range settings with a message saying which.
   std::string validate() const;
 };

@@ -3,7 +3,9 @@
 // api/health.* and api/streams.*. Keep each contract's routes in its section.
 #include "api/routes.hpp"
 
+#include "api/docs_pages.hpp"
 #include "api/health.hpp"
+#include "api/openapi.hpp"
 #include "api/streams.hpp"
 
 namespace almanac::api {
@@ -61,6 +63,22 @@ void register_routes(Router& r) {
   }
   r.add(route(V::get, "/metrics", C::kNative, A::kUnlimited, health::metrics,
               {"Prometheus metrics (text exposition format)", nullptr, nullptr, 200, {}}));
+  // The API description and its readers (FastAPI's paths, as admin documents
+  // them); the readers' files come from this server, never another host.
+  r.set_prefix_owner("/docs", C::kAdmin);
+  r.set_prefix_owner("/redoc", C::kAdmin);
+  r.add(route(V::get, "/openapi.json", C::kAdmin, A::kUnlimited, openapi_json,
+              {"This API description (OpenAPI 3.1), generated from the route table", nullptr,
+               json{{"type", "object"}, {"required", json::array({"openapi", "info", "paths"})}}, 200, {}}));
+  r.add(route(V::get, "/docs", C::kAdmin, A::kUnlimited, docs::swagger_page,
+              {"Swagger UI over /openapi.json (HTML)", nullptr, nullptr, 200, {}}));
+  r.add(route(V::get, "/redoc", C::kAdmin, A::kUnlimited, docs::redoc_page,
+              {"Redoc over /openapi.json (HTML)", nullptr, nullptr, 200, {}}));
+  r.add(route(V::get, "/docs/assets/{file}", C::kAdmin, A::kUnlimited, docs::asset,
+              {"A file of the API readers (scripts, styles, icons), cached by ETag", nullptr, nullptr, 200, {}}));
+  r.add(route(V::get, "/docs/assets/swagger-init.js", C::kAdmin, A::kUnlimited, docs::swagger_init,
+              {"The script starting Swagger UI on /openapi.json", nullptr, nullptr, 200, {}}));
+
 
   // ---- collab ---------------------------------------------------------------
 

@@ -103,7 +103,10 @@ net::awaitable<void> Server::session(net::ip::tcp::socket socket) {
   auto remote = socket.remote_endpoint(ec);
   if (!ec) client_ip = remote.address().to_string();
   beast::tcp_stream stream(std::move(socket));
-  beast::flat_buffer buffer(8192);
+  // No cap of its own: the parser's header and body limits bound what a
+  // request may put in it (a capped buffer would turn a large but allowed
+  // header block into a 400 before the header limit could answer 431).
+  beast::flat_buffer buffer;
 
   for (uint32_t served = 0; served < config_.max_requests_per_connection; ++served) {
     http::request_parser<http::string_body> parser;
@@ -129,7 +132,10 @@ net::awaitable<void> Server::session(net::ip::tcp::socket socket) {
                                                                : http::status::bad_request;
       Request req;
       req.version(11);
-      if (parser.is_header_done()) {
+      // The start line is parsed before any limit can trip, so the error
+      // takes the shape of the contract owning the path even when the
+      // header block itself was refused.
+      if (!parser.get().target().empty()) {
         req.method(parser.get().method());
         req.target(parser.get().target());
         if (auto accept = parser.get().find(http::field::accept); accept != parser.get().end())
