@@ -12,6 +12,8 @@ std::string ServerConfig::validate() const {
   if (access_ttl_s < 1 || refresh_ttl_s < access_ttl_s)
     return "token lifetimes must be positive, and refresh tokens must outlive access tokens";
   if (argon2_ops < 1 || argon2_mem < 8192) return "the password hashing cost is below libsodium's minimum";
+  if (expand_max_days < 1 || expand_max_days > 36600)
+    return "--expand-max-days must be between 1 and 36600";
   if (ws_queue_limit < 1) return "the WebSocket queue limit must be at least 1";
   return {};
 }

@@ -38,6 +38,10 @@ struct ServerConfig {
   // mcal routes without a token, as one local user. Never on by default.
   bool anonymous_calendars = false;
 
+  // mcal /events/expanded/: the longest range, in days (start_date to end_date
+  // inclusive), one query may ask for; longer ranges are refused with 400.
+  uint32_t expand_max_days = 366;
+
   // WebSocket sessions: messages queued for a slow client before it is closed.
   size_t ws_queue_limit = 1024;
 

@@ -4,6 +4,7 @@
 #include "api/routes.hpp"
 
 #include "api/docs_pages.hpp"
+#include "api/contracts/mcal/mcal.hpp"
 #include "api/health.hpp"
 #include "api/openapi.hpp"
 #include "api/streams.hpp"
@@ -85,6 +86,33 @@ void register_routes(Router& r) {
   // ---- flowstate ------------------------------------------------------------
 
   // ---- mcal -----------------------------------------------------------------
+  {
+    namespace m = api::mcal;
+    // Ids are "{name}" segments: the handlers answer 422 for a non-integer or <= 0.
+    r.add(route(V::post, "/calendars/", C::kMcal, A::kUser, m::create_calendar,
+                {"Create a calendar", m::calendar_create_schema(), m::calendar_schema(), 201, {}}));
+    r.add(route(V::get, "/calendars/", C::kMcal, A::kUser, m::list_calendars,
+                {"The caller's calendars", nullptr, m::calendar_list_schema(), 200, {}}));
+    r.add(route(V::get, "/calendars/{calendar_id}/", C::kMcal, A::kUser, m::get_calendar,
+                {"A calendar (ETag: its version)", nullptr, m::calendar_schema(), 200, {}}));
+    r.add(route(V::put, "/calendars/{calendar_id}/", C::kMcal, A::kUser, m::update_calendar,
+                {"Rename or recolour a calendar (If-Match honoured)", m::calendar_create_schema(),
+                 m::calendar_schema(), 200, {}}));
+    r.add(route(V::delete_, "/calendars/{calendar_id}/", C::kMcal, A::kUser, m::delete_calendar,
+                {"Delete a calendar and its events (If-Match honoured)", nullptr, nullptr, 204, {}}));
+    r.add(route(V::post, "/calendars/{calendar_id}/events/", C::kMcal, A::kUser, m::create_event,
+                {"Create an event in a calendar", m::event_create_schema(), m::event_schema(), 201, {}}));
+    r.add(route(V::get, "/events/expanded/", C::kMcal, A::kUser, m::expanded_events,
+                {"Occurrences overlapping whole days [start_date, end_date]", nullptr,
+                 m::occurrence_list_schema(), 200, {"start_date", "end_date", "calendar_id"}}));
+    r.add(route(V::get, "/events/{event_id}/", C::kMcal, A::kUser, m::get_event,
+                {"An event (ETag: its version)", nullptr, m::event_schema(), 200, {}}));
+    r.add(route(V::put, "/events/{event_id}/", C::kMcal, A::kUser, m::update_event,
+                {"Replace an event's fields; its calendar stays (If-Match honoured)",
+                 m::event_create_schema(), m::event_schema(), 200, {}}));
+    r.add(route(V::delete_, "/events/{event_id}/", C::kMcal, A::kUser, m::delete_event,
+                {"Delete an event (If-Match honoured)", nullptr, nullptr, 204, {}}));
+  }
 
   // ---- admin ----------------------------------------------------------------
 

@@ -24,7 +24,8 @@ const char* const kSettingNames[] = {
     "data", "listen", "threads", "rate-limits", "auth-per-minute", "user-per-minute",
     "body-limit", "header-limit", "read-timeout", "idle-timeout", "access-ttl", "refresh-ttl",
     "anonymous-calendars", "bench-fast-hash", "access-log", "ws-queue-limit",
-    "web-assets"};
+    "web-assets",
+    "expand-max-days"};
 
 std::string env_name(const std::string& setting) {
   std::string e = "ALMANAC_";
@@ -102,6 +103,7 @@ std::string build_config(const Settings& flags, api::ServerConfig& c) {
     else if (k == "access-ttl") ok = parse_number(v, c.access_ttl_s);
     else if (k == "refresh-ttl") ok = parse_number(v, c.refresh_ttl_s);
     else if (k == "ws-queue-limit") ok = parse_number(v, c.ws_queue_limit);
+    else if (k == "expand-max-days") ok = parse_number(v, c.expand_max_days);
     else if (k == "anonymous-calendars") ok = parse_bool(v, c.anonymous_calendars);
     else if (k == "web-assets") c.web_assets = v;
     else if (k == "bench-fast-hash") {
