@@ -758,3 +758,15 @@ def test_etag_and_if_match(anon):
     assert c.delete(f"/events/{ev['id']}/", headers={"If-Match": tag}).status_code == 412
     assert c.delete(f"/events/{ev['id']}/", headers={"If-Match": '"2"'}).status_code == 204
     assert c.delete("/calendars/1/", headers={"If-Match": '"2"'}).status_code == 204
+
+
+def test_expanded_json_escapes_text_like_every_other_answer(anon):
+    c = Client(anon)
+    c.calendar("Quotes", 'say "hi"')
+    title = 'Caf\u00e9 "quoted" \\ back\tslash \U0001F4C5'
+    ev = c.event(1, title=title, description="line\nbreak")
+    occ = c.expanded("2024-01-01", "2024-01-01")
+    assert occ == [{"original_event_id": ev["id"], "calendar_id": 1, "title": title,
+                    "description": "line\nbreak", "start_time": "2024-01-01T10:00:00",
+                    "end_time": "2024-01-01T11:00:00", "is_all_day": False, "color": 'say "hi"'}]
+    assert c.get(f"/events/{ev['id']}/").json()["title"] == title

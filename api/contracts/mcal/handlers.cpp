@@ -285,13 +285,23 @@ net::awaitable<Response> expanded_events(Exchange& ex) {
   q.window_end = (int64_t{range.end_day} + 1) * kDayUs;
   q.cap = proj::kDefaultOccurrenceCap;
   proj::OccurrencePage page = ex.service.models().occurrences(q);
-  json out = json::array();
-  for (const auto& o : page.items) out.push_back(render_occurrence(o));
-  Response res = make_response(ex.req, http::status::ok, out);
+  Response res;
+  if (wants_msgpack(ex.req)) {
+    json out = json::array();
+    for (const auto& o : page.items) out.push_back(render_occurrence(o));
+    res = make_response(ex.req, http::status::ok, out);
+  } else {
+    res = Response{http::status::ok, ex.req.version()};
+    res.set(http::field::server, "almanac");
+    res.set(http::field::content_type, "application/json");
+    res.body() = occurrences_json(page.items);
+    res.keep_alive(ex.req.keep_alive());
+  }
   if (page.truncated) {
     res.set("X-Occurrences-Truncated", "true");
     res.set("X-Occurrences-Cap", std::to_string(q.cap));
   }
+  res.prepare_payload();
   co_return res;
 }
 

@@ -287,4 +287,60 @@ json render_occurrence(const proj::OccurrenceView& o) {
           {"color", nullable(o.color)}};
 }
 
+namespace {
+
+void append_string(std::string& out, std::string_view s) {
+  bool plain = true;
+  for (unsigned char ch : s)
+    if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') {
+      plain = false;
+      break;
+    }
+  if (plain) {
+    out += '"';
+    out += s;
+    out += '"';
+  } else {
+    out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+}
+
+void append_nullable(std::string& out, const std::optional<std::string>& s) {
+  if (s)
+    append_string(out, *s);
+  else
+    out += "null";
+}
+
+}  // namespace
+
+std::string occurrences_json(const std::vector<proj::OccurrenceView>& items) {
+  std::string out;
+  out.reserve(items.size() * 220 + 2);
+  out += '[';
+  for (size_t i = 0; i < items.size(); ++i) {
+    const proj::OccurrenceView& o = items[i];
+    if (i) out += ',';
+    out += "{\"original_event_id\":";
+    out += std::to_string(o.event_id);
+    out += ",\"calendar_id\":";
+    out += o.calendar_id ? std::to_string(*o.calendar_id) : std::string("null");
+    out += ",\"title\":";
+    append_string(out, o.title);
+    out += ",\"description\":";
+    append_nullable(out, o.description);
+    out += ",\"start_time\":\"";
+    out += format_naive(o.start);
+    out += "\",\"end_time\":\"";
+    out += format_naive(o.end);
+    out += "\",\"is_all_day\":";
+    out += o.is_all_day ? "true" : "false";
+    out += ",\"color\":";
+    append_nullable(out, o.color);
+    out += '}';
+  }
+  out += ']';
+  return out;
+}
+
 }  // namespace almanac::api::mcal

@@ -73,4 +73,12 @@ json render_calendar(const proj::CalendarView& c);
 json render_event(const proj::EventView& e);
 json render_occurrence(const proj::OccurrenceView& o);
 
+// The JSON text of render_occurrence() for every item, as one array, written
+// straight into a string: the expanded view can hold thousands of
+// occurrences, and building a json value for each costs several times the
+// text itself. Strings that are not plain ASCII go through the json
+// serializer, so the escaping (and the replacement of invalid UTF-8) is the
+// same as make_response()'s.
+std::string occurrences_json(const std::vector<proj::OccurrenceView>& items);
+
 }  // namespace almanac::api::mcal
