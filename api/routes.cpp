@@ -5,6 +5,10 @@
 
 #include "api/docs_pages.hpp"
 #include "api/contracts/mcal/mcal.hpp"
+#include "api/contracts/admin/auth.hpp"
+#include "api/contracts/collab/auth.hpp"
+#include "api/contracts/flowstate/auth.hpp"
+#include "api/contracts/gather/auth.hpp"
 #include "api/health.hpp"
 #include "api/openapi.hpp"
 #include "api/streams.hpp"
@@ -82,8 +86,17 @@ void register_routes(Router& r) {
 
 
   // ---- collab ---------------------------------------------------------------
+  r.add(route(V::post, "/api/auth/register", C::kCollab, A::kAuthLimited, collab::register_user, collab::register_doc()));
+  r.add(route(V::post, "/api/auth/login", C::kCollab, A::kAuthLimited, collab::login, collab::login_doc()));
+  r.add(route(V::post, "/api/auth/refresh", C::kCollab, A::kAuthLimited, collab::refresh, collab::refresh_doc()));
+  r.add(route(V::post, "/api/auth/logout", C::kCollab, A::kAuthLimited, collab::logout, collab::logout_doc()));
 
   // ---- flowstate ------------------------------------------------------------
+  r.add(route(V::post, "/users/register", C::kFlowstate, A::kAuthLimited, flowstate::register_user,
+              flowstate::register_doc()));
+  r.add(route(V::post, "/users/login", C::kFlowstate, A::kAuthLimited, flowstate::login, flowstate::login_doc()));
+  r.add(route(V::get, "/users/me", C::kFlowstate, A::kUser, flowstate::get_me, flowstate::get_me_doc()));
+  r.add(route(V::put, "/users/me", C::kFlowstate, A::kUser, flowstate::update_me, flowstate::update_me_doc()));
 
   // ---- mcal -----------------------------------------------------------------
   {
@@ -115,8 +128,18 @@ void register_routes(Router& r) {
   }
 
   // ---- admin ----------------------------------------------------------------
+  r.add(route(V::post, "/api/v1/auth/register", C::kAdmin, A::kAuthLimited, admin::register_user, admin::register_doc()));
+  r.add(route(V::post, "/api/v1/auth/login", C::kAdmin, A::kAuthLimited, admin::login, admin::login_doc()));
 
   // ---- gather ---------------------------------------------------------------
+  r.add(route(V::post, "/api/v1/auth/register/", C::kGather, A::kAuthLimited, gather::register_user,
+              gather::register_doc()));
+  r.add(route(V::post, "/api/v1/auth/login/", C::kGather, A::kAuthLimited, gather::login, gather::login_doc()));
+  r.add(route(V::post, "/api/v1/auth/refresh/", C::kGather, A::kAuthLimited, gather::refresh, gather::refresh_doc()));
+  r.add(route(V::post, "/api/v1/auth/logout/", C::kGather, A::kAuthLimited, gather::logout, gather::logout_doc()));
+  r.add(route(V::get, "/api/v1/auth/profile/", C::kGather, A::kUser, gather::get_profile, gather::get_profile_doc()));
+  r.add(route(V::put, "/api/v1/auth/profile/", C::kGather, A::kUser, gather::update_profile,
+              gather::update_profile_doc()));
 
   // ---- native event stream --------------------------------------------------
   {

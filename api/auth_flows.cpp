@@ -1,0 +1,306 @@
+#include "api/auth_flows.hpp"
+
+#include <mutex>
+
+#include "api/identity.hpp"
+
+namespace almanac::api::auth {
+
+// Every argument of a co_awaited call is a named object moved in, never a
+// temporary built in the co_await expression itself: this compiler (GCC 12)
+// can destroy such a temporary twice, which corrupted the heap under load.
+
+namespace {
+
+constexpr int64_t kUsPerS = 1'000'000;
+constexpr const char* kBadRefresh = "Invalid or expired refresh token";
+
+size_t code_points(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char ch : s)
+    if ((ch & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+bool same_ascii_case_insensitive(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; };
+    if (lower(static_cast<unsigned char>(a[i])) != lower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+// A hash of a password nobody knows, made with the server's own cost, so that
+// verifying against it takes as long as verifying a real account's hash.
+const std::string& dummy_hash(const PasswordHasher& hasher) {
+  static std::once_flag once;
+  static std::string hash;
+  std::call_once(once, [&] {
+    auto h = hasher.hash(random_token_id());
+    hash = h ? h.value() : std::string();
+  });
+  return hash;
+}
+
+template <typename T>
+const T* find_payload(const cmd::CommandResult& r, ev::Payload type, const Envelope** env) {
+  for (const auto& e : r.events) {
+    if (e.payload.type != type) continue;
+    *env = &e;
+    return static_cast<const T*>(e.payload.value);
+  }
+  return nullptr;
+}
+
+// The tokens of a session whose refresh-token id and expiry were recorded at
+// `recorded_at_us`. Derived only from what the log holds, so that a repeated
+// request (Idempotency-Key) gets the very same tokens.
+Tokens session_tokens(Service& s, int64_t user_id, int64_t session_id, const std::string& jti,
+                      int64_t refresh_expires_us, int64_t recorded_at_us) {
+  Tokens t;
+  t.user_id = user_id;
+  t.session_id = session_id;
+  t.refresh_expires_at = refresh_expires_us / kUsPerS;
+  t.access_expires_at = recorded_at_us / kUsPerS + s.config().access_ttl_s;
+  t.refresh = s.tokens().issue({TokenClaims::kRefresh, user_id, session_id, jti, t.refresh_expires_at});
+  t.access = s.tokens().issue({TokenClaims::kAccess, user_id, session_id, jti + ".a", t.access_expires_at});
+  return t;
+}
+
+}  // namespace
+
+Status check_password(std::string_view password) {
+  size_t n = code_points(password);
+  if (n < kMinPasswordLength)
+    return invalid("Password must be at least " + std::to_string(kMinPasswordLength) + " characters",
+                   "password");
+  if (n > kMaxPasswordLength)
+    return invalid("Password must be at most " + std::to_string(kMaxPasswordLength) + " characters",
+                   "password");
+  return Status::ok();
+}
+
+net::awaitable<Result<proj::UserView>> register_user(Exchange& ex, NewUser user) {
+  Service& s = ex.service;
+  if (Status st = check_password(user.password); !st) co_return st;
+  // The blocking jobs capture only references into this frame, which
+  // outlives them: a job must not own anything it would destroy on the pool.
+  const PasswordHasher& hasher = s.hasher();
+  const std::string& password = user.password;
+  // The job returns a plain bool and leaves the hash in this frame: a
+  // non-trivial result type through run_blocking corrupted the heap under
+  // load with this compiler's coroutines.
+  std::string password_hash;
+  bool hashed = co_await s.run_blocking([&hasher, &password, &password_hash] {
+    auto h = hasher.hash(password);
+    if (h) password_hash = std::move(h.value());
+    return h.is_ok();
+  });
+  if (!hashed) co_return internal_error("Password hashing failed");
+
+  cmd::RegisterUser command;
+  command.username = user.username;
+  command.email = user.email;
+  command.password_hash = std::move(password_hash);
+  command.first_name = user.first_name;
+  command.last_name = user.last_name;
+  command.full_name = user.full_name;
+  cmd::CommandEnvelope envelope = s.envelope(ex, std::move(command), 0);
+  cmd::CommandResult r = co_await s.submit(std::move(envelope));
+  if (!r.status) co_return r.status;
+
+  const Envelope* env = nullptr;
+  if (!find_payload<ev::UserRegisteredT>(r, ev::Payload::UserRegistered, &env))
+    co_return internal_error("Registration recorded no account");
+  auto view = s.models().user(env->stream_id);
+  if (!view) co_return internal_error("The registered account is not readable");
+  if (r.duplicate) {
+    // The key was used before: answer with that account only for the same
+    // request, never hand one client's account to another that picked the
+    // same key.
+    bool same = view->username == user.username && same_ascii_case_insensitive(view->email, user.email);
+    const std::string& stored = view->password_hash;
+    if (same) same = co_await s.run_blocking([&hasher, &stored, &password] { return hasher.verify(stored, password); });
+    if (!same) co_return conflict("Idempotency-Key was already used for another request", "Idempotency-Key");
+  }
+  co_return std::move(view.value());
+}
+
+net::awaitable<Result<Tokens>> start_session(Exchange& ex, const proj::UserView& user,
+                                             std::string_view key_suffix) {
+  Service& s = ex.service;
+  cmd::StartSession command;
+  command.user_id = user.id;
+  command.refresh_jti = random_token_id();
+  command.expires_at = s.clock().now_us() + s.config().refresh_ttl_s * kUsPerS;
+  cmd::CommandEnvelope envelope = s.envelope(ex, std::move(command), user.id);
+  if (!envelope.idempotency_key.empty()) envelope.idempotency_key += key_suffix;
+  cmd::CommandResult r = co_await s.submit(std::move(envelope));
+  if (!r.status) co_return r.status;
+  const Envelope* env = nullptr;
+  const auto* started = find_payload<ev::SessionStartedT>(r, ev::Payload::SessionStarted, &env);
+  if (!started) co_return internal_error("Login recorded no session");
+  co_return session_tokens(s, user.id, env->stream_id, started->refresh_jti, started->expires_at,
+                           env->recorded_at);
+}
+
+net::awaitable<Result<SignedIn>> login(Exchange& ex, std::string_view username_or_email,
+                                       std::string_view password) {
+  Service& s = ex.service;
+  std::optional<proj::UserView> user = s.models().user_by_login(username_or_email);
+  const PasswordHasher& hasher = s.hasher();
+  const std::string hash = user ? user->password_hash : std::string();
+  bool verified = co_await s.run_blocking([&hasher, &hash, password] {
+    // Unknown accounts cost one verification too.
+    return hasher.verify(hash.empty() ? dummy_hash(hasher) : hash, password) && !hash.empty();
+  });
+  if (!user || !verified) co_return unauthenticated(kInvalidCredentials);
+  if (!user->is_active) co_return forbidden("Account disabled");
+  Result<Tokens> tokens = co_await start_session(ex, *user);
+  if (!tokens) co_return tokens.status();
+  // The view again, so that last_login includes this login.
+  auto fresh = s.models().user(user->id);
+  co_return SignedIn{fresh ? std::move(*fresh) : std::move(*user), std::move(tokens.value())};
+}
+
+net::awaitable<Result<Tokens>> refresh(Exchange& ex, std::string_view refresh_token, RefreshMode mode) {
+  Service& s = ex.service;
+  const int64_t now_us = s.clock().now_us();
+  auto claims = s.tokens().verify(refresh_token, TokenClaims::kRefresh, now_us / kUsPerS);
+  if (!claims) co_return unauthenticated(claims.status().message() == "Token has expired" ? claims.status().message()
+                                                                                         : kBadRefresh);
+
+  if (mode == RefreshMode::kKeep) {
+    auto session = s.models().session(claims->session_id);
+    if (session && !session->ended && session->user_id == claims->user_id &&
+        session->refresh_jti == claims->jti && now_us < session->expires_at) {
+      auto user = s.models().user(claims->user_id);
+      if (!user) co_return unauthenticated(kBadRefresh);
+      if (!user->is_active) co_return unauthenticated("Account disabled");
+      Tokens t;
+      t.user_id = claims->user_id;
+      t.session_id = claims->session_id;
+      t.refresh = std::string(refresh_token);
+      t.refresh_expires_at = claims->expires_at;
+      t.access_expires_at = now_us / kUsPerS + s.config().access_ttl_s;
+      t.access = s.tokens().issue(
+          {TokenClaims::kAccess, t.user_id, t.session_id, random_token_id(), t.access_expires_at});
+      co_return t;
+    }
+    // Not the current token: RefreshSession below decides whether it is a
+    // reused one (which revokes the session) or merely invalid.
+  }
+
+  cmd::RefreshSession command;
+  command.session_id = claims->session_id;
+  command.presented_jti = claims->jti;
+  command.new_jti = random_token_id();
+  command.expires_at = now_us + s.config().refresh_ttl_s * kUsPerS;
+  auto session = s.models().session(claims->session_id);
+  if (!session || session->user_id != claims->user_id) co_return unauthenticated(kBadRefresh);
+  cmd::CommandEnvelope envelope = s.envelope(ex, std::move(command), claims->user_id);
+  cmd::CommandResult r = co_await s.submit(std::move(envelope));
+  if (!r.status) co_return r.status.code() == Code::kUnauthenticated ? r.status : unauthenticated(kBadRefresh);
+  const Envelope* env = nullptr;
+  const auto* refreshed = find_payload<ev::SessionRefreshedT>(r, ev::Payload::SessionRefreshed, &env);
+  if (!refreshed) co_return internal_error("Refresh recorded no rotation");
+  co_return session_tokens(s, claims->user_id, claims->session_id, refreshed->refresh_jti,
+                           refreshed->expires_at, env->recorded_at);
+}
+
+net::awaitable<Status> logout(Exchange& ex, const Principal& who) {
+  cmd::EndSession command;
+  command.session_id = who.session_id;
+  command.reason = ev::SessionEndReason::Logout;
+  cmd::CommandEnvelope envelope = ex.service.envelope(ex, command, who.user_id);
+  cmd::CommandResult r = co_await ex.service.submit(std::move(envelope));
+  co_return r.status;
+}
+
+net::awaitable<Status> logout_refresh(Exchange& ex, const Principal& who, std::string_view refresh_token) {
+  Service& s = ex.service;
+  auto claims = s.tokens().verify(refresh_token, TokenClaims::kRefresh, s.clock().now_us() / kUsPerS);
+  if (!claims || claims->user_id != who.user_id) co_return invalid(kBadRefresh, "refresh");
+  cmd::EndSession command;
+  command.session_id = claims->session_id;
+  command.reason = ev::SessionEndReason::Logout;
+  cmd::CommandEnvelope envelope = s.envelope(ex, command, who.user_id);
+  cmd::CommandResult r = co_await s.submit(std::move(envelope));
+  if (!r.status && r.status.code() == Code::kUnauthenticated) co_return invalid(kBadRefresh, "refresh");
+  co_return r.status;
+}
+
+net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Principal& who,
+                                                      cmd::UpdateProfile change,
+                                                      std::optional<uint64_t> expected_version) {
+  Service& s = ex.service;
+  change.user_id = who.user_id;
+  if (change.fields == 0) {
+    // Nothing to record; a stale If-Match is still refused.
+    if (expected_version && *expected_version != user_version(s, who.user_id))
+      co_return conflict("Resource was modified", "If-Match");
+  } else {
+    cmd::CommandEnvelope envelope = s.envelope(ex, std::move(change), who.user_id);
+    envelope.expected_version = expected_version;
+    cmd::CommandResult r = co_await s.submit(std::move(envelope));
+    if (!r.status) co_return r.status;
+  }
+  auto view = s.models().user(who.user_id);
+  if (!view) co_return not_found("User not found");
+  co_return std::move(*view);
+}
+
+uint64_t user_version(Service& service, int64_t user_id) {
+  return service.store().stream_version({Category::User, user_id});
+}
+
+std::string format_uuid(const ev::Uuid& uuid) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  auto put = [&](uint64_t v, int from_nibble, int count) {
+    for (int i = from_nibble; i < from_nibble + count; ++i) out.push_back(kHex[(v >> (60 - 4 * i)) & 0xF]);
+  };
+  uint64_t hi = uuid.hi(), lo = uuid.lo();
+  put(hi, 0, 8);
+  out.push_back('-');
+  put(hi, 8, 4);
+  out.push_back('-');
+  put(hi, 12, 4);
+  out.push_back('-');
+  put(lo, 0, 4);
+  out.push_back('-');
+  put(lo, 4, 12);
+  return out;
+}
+
+FieldRead read_string(const json& body, std::string_view name, std::string& out) {
+  if (!body.is_object()) return FieldRead::kMissing;
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return FieldRead::kMissing;
+  if (!it->is_string()) return FieldRead::kWrongType;
+  out = it->get<std::string>();
+  return FieldRead::kOk;
+}
+
+json object_schema(std::initializer_list<std::pair<const char*, const char*>> properties,
+                   std::initializer_list<const char*> required) {
+  json props = json::object();
+  for (const auto& [name, type] : properties) {
+    std::string_view t = type;
+    if (t == "string" || t == "integer" || t == "boolean")
+      props[name] = {{"type", type}};
+    else
+      props[name] = {{"type", "string"}, {"format", type}};
+  }
+  json schema = {{"type", "object"}, {"properties", std::move(props)}};
+  if (required.size() > 0) {
+    json req = json::array();
+    for (const char* name : required) req.push_back(name);
+    schema["required"] = std::move(req);
+  }
+  return schema;
+}
+
+}  // namespace almanac::api::auth
