@@ -81,7 +81,7 @@ Status check_password(std::string_view password) {
   return Status::ok();
 }
 
-net::awaitable<Result<proj::UserView>> register_user(Exchange& ex, NewUser user) {
+net::awaitable<Result<proj::UserView>> register_user(Exchange& ex, NewUser&& user) {
   Service& s = ex.service;
   if (Status st = check_password(user.password); !st) co_return st;
   // The blocking jobs capture only references into this frame, which
@@ -232,7 +232,7 @@ net::awaitable<Status> logout_refresh(Exchange& ex, const Principal& who, std::s
 }
 
 net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Principal& who,
-                                                      cmd::UpdateProfile change,
+                                                      cmd::UpdateProfile&& change,
                                                       std::optional<uint64_t> expected_version) {
   Service& s = ex.service;
   change.user_id = who.user_id;

@@ -62,12 +62,16 @@ struct SignedIn {
   Tokens tokens;
 };
 
+// Coroutines here take what they consume by rvalue reference: the caller's
+// named object outlives the co_await, and no by-value parameter becomes a
+// temporary of the co_await expression (which GCC 12 may destroy twice).
+//
 // Registers an account: checks the password, hashes it on the blocking pool,
 // submits RegisterUser. With an Idempotency-Key, a repeat of the same
 // registration (same username and email, a password that matches) returns
 // the account created the first time; a repeat that differs is a Conflict on
 // "Idempotency-Key".
-net::awaitable<Result<proj::UserView>> register_user(Exchange& ex, NewUser user);
+net::awaitable<Result<proj::UserView>> register_user(Exchange& ex, NewUser&& user);
 
 // Starts a session for `user` (StartSession with a fresh refresh-token id)
 // and issues its tokens. The request's Idempotency-Key, followed by
@@ -107,7 +111,7 @@ net::awaitable<Status> logout_refresh(Exchange& ex, const Principal& who, std::s
 // Applies a profile change to the caller's account (no change when
 // `change.fields` is empty). `expected_version` is the If-Match version.
 net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Principal& who,
-                                                      cmd::UpdateProfile change,
+                                                      cmd::UpdateProfile&& change,
                                                       std::optional<uint64_t> expected_version);
 
 // The version of a user's stream: the ETag of the account.

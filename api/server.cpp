@@ -178,12 +178,16 @@ net::awaitable<void> Server::session(net::ip::tcp::socket socket) {
           }
         }
         stream.expires_never();
-        co_await match.route->ws(ex, std::move(stream));
+        // Built outside the co_await: its by-value parameters must not be
+        // temporaries of a co_await expression (GCC 12 may destroy those twice).
+        auto endpoint = match.route->ws(ex, std::move(stream));
+        co_await std::move(endpoint);
         co_return;
       }
     }
 
-    Response res = co_await service_.handle(std::move(req), client_ip);
+    auto handling = service_.handle(std::move(req), client_ip);  // see above: not inside co_await
+    Response res = co_await std::move(handling);
     if (stopping_) res.keep_alive(false);
     bool keep = res.keep_alive();
     stream.expires_after(std::chrono::seconds(config_.read_timeout_s));

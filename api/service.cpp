@@ -113,16 +113,21 @@ Result<std::optional<uint64_t>> if_match(const Exchange& ex) {
 }
 
 net::awaitable<cmd::CommandResult> Service::submit(cmd::CommandEnvelope command) {
-  auto& writer = deps_.writer;
-  co_return co_await net::async_initiate<decltype(net::use_awaitable), void(cmd::CommandResult)>(
-      [&writer](auto handler, cmd::CommandEnvelope c) {
+  // The initiation captures only a pointer to `command` (alive in this frame
+  // until the writer completes): GCC 12 may destroy a temporary of a co_await
+  // expression twice, so nothing owning memory may be one.
+  cmd::Writer* writer = &deps_.writer;
+  cmd::CommandEnvelope* pending = &command;
+  auto op = net::async_initiate<decltype(net::use_awaitable), void(cmd::CommandResult)>(
+      [writer, pending](auto handler) {
         auto ex = net::get_associated_executor(handler);
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        writer.submit(std::move(c), [h, ex](cmd::CommandResult r) {
+        writer->submit(std::move(*pending), [h, ex](cmd::CommandResult r) {
           net::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
         });
       },
-      net::use_awaitable, std::move(command));
+      net::use_awaitable);
+  co_return co_await std::move(op);
 }
 
 net::awaitable<Response> Service::dispatch(Exchange& ex, const Router::Match& match) {

@@ -113,7 +113,8 @@ net::awaitable<Response> create_calendar(Exchange& ex) {
   if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
 
   cmd::CreateCalendar c{*user, in.name, in.color};
-  auto r = co_await ex.service.submit(ex.service.envelope(ex, std::move(c), *user));
+  auto env = ex.service.envelope(ex, std::move(c), *user);
+  auto r = co_await ex.service.submit(std::move(env));
   if (!r.status) co_return fail(ex, domain_error(r.status));
   const int64_t id = r.events.front().stream_id;
   auto view = ex.service.models().calendar(id);
@@ -198,8 +199,8 @@ net::awaitable<Response> create_event(Exchange& ex) {
   if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
   if (!own_calendar(ex, *user, *calendar_id)) co_return fail(ex, not_found_error(kCalendarNotFound));
 
-  auto r = co_await ex.service.submit(
-      ex.service.envelope(ex, schedule_command(in, *user, *calendar_id), *user));
+  auto env = ex.service.envelope(ex, schedule_command(in, *user, *calendar_id), *user);
+  auto r = co_await ex.service.submit(std::move(env));
   if (!r.status) co_return fail(ex, domain_error(r.status));
   const int64_t id = r.events.front().stream_id;
   auto view = ex.service.models().event(id);
