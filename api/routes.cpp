@@ -3,12 +3,12 @@
 // api/health.* and api/streams.*. Keep each contract's routes in its section.
 #include "api/routes.hpp"
 
-#include "api/docs_pages.hpp"
-#include "api/contracts/mcal/mcal.hpp"
 #include "api/contracts/admin/auth.hpp"
 #include "api/contracts/collab/auth.hpp"
 #include "api/contracts/flowstate/auth.hpp"
 #include "api/contracts/gather/auth.hpp"
+#include "api/contracts/mcal/mcal.hpp"
+#include "api/docs_pages.hpp"
 #include "api/health.hpp"
 #include "api/openapi.hpp"
 #include "api/streams.hpp"
@@ -83,7 +83,6 @@ void register_routes(Router& r) {
               {"A file of the API readers (scripts, styles, icons), cached by ETag", nullptr, nullptr, 200, {}}));
   r.add(route(V::get, "/docs/assets/swagger-init.js", C::kAdmin, A::kUnlimited, docs::swagger_init,
               {"The script starting Swagger UI on /openapi.json", nullptr, nullptr, 200, {}}));
-
 
   // ---- collab ---------------------------------------------------------------
   r.add(route(V::post, "/api/auth/register", C::kCollab, A::kAuthLimited, collab::register_user, collab::register_doc()));
