@@ -251,6 +251,11 @@ net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Princi
   co_return std::move(*view);
 }
 
+Response with_user_etag(Exchange& ex, Response res, int64_t user_id) {
+  res.set(http::field::etag, etag(user_version(ex.service, user_id)));
+  return res;
+}
+
 uint64_t user_version(Service& service, int64_t user_id) {
   return service.store().stream_version({Category::User, user_id});
 }

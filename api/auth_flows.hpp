@@ -117,6 +117,9 @@ net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Princi
 // The version of a user's stream: the ETag of the account.
 uint64_t user_version(Service& service, int64_t user_id);
 
+// `res` with the user's ETag (their stream version).
+Response with_user_etag(Exchange& ex, Response res, int64_t user_id);
+
 // "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", lower-case hex.
 std::string format_uuid(const ev::Uuid& uuid);
 

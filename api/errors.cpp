@@ -149,7 +149,10 @@ Response render_error(Contract contract, const Request& req, const ApiError& e) 
     case Contract::kGather: body = gather_body(e); break;
     default: body = fastapi_body(e); break;
   }
-  return make_response(req, e.status, body);
+  Response res = make_response(req, e.status, body);
+  // A 401 names the scheme the client should use (RFC 9110 §11.6.1).
+  if (e.status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
+  return res;
 }
 
 }  // namespace almanac::api

@@ -44,7 +44,8 @@ ApiError not_found_error(std::string message);
 ApiError validation_error(std::vector<FieldError> fields, std::string message = "Validation error");
 ApiError unauthorized_error(std::string message);
 
-// The error body in `contract`'s shape, JSON or MessagePack per `req`'s Accept.
+// The error body in `contract`'s shape, JSON or MessagePack per `req`'s Accept;
+// a 401 also carries "WWW-Authenticate: Bearer".
 Response render_error(Contract contract, const Request& req, const ApiError& error);
 
 }  // namespace almanac::api

@@ -9,9 +9,7 @@ namespace almanac::api::admin {
 namespace {
 
 Response detail(const Exchange& ex, http::status status, std::string message) {
-  Response res = render_error(Contract::kAdmin, ex.req, {status, "", std::move(message), {}, json::object()});
-  if (status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
-  return res;
+  return render_error(Contract::kAdmin, ex.req, {status, "", std::move(message), {}, json::object()});
 }
 
 Response unprocessable(const Exchange& ex, std::vector<FieldError> fields) {

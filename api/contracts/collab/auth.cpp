@@ -23,9 +23,7 @@ Response unauthorized(const Exchange& ex, std::string message) {
   e.status = http::status::unauthorized;
   e.code = "UNAUTHORIZED";
   e.message = std::move(message);
-  Response res = render_error(Contract::kCollab, ex.req, e);
-  res.set(http::field::www_authenticate, "Bearer");
-  return res;
+  return render_error(Contract::kCollab, ex.req, e);
 }
 
 // A flow's refusal in collab's shape: validation 400, taken names 409,

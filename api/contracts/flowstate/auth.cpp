@@ -9,9 +9,7 @@ namespace almanac::api::flowstate {
 namespace {
 
 Response detail(const Exchange& ex, http::status status, std::string message) {
-  Response res = render_error(Contract::kFlowstate, ex.req, {status, "", std::move(message), {}, json::object()});
-  if (status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
-  return res;
+  return render_error(Contract::kFlowstate, ex.req, {status, "", std::move(message), {}, json::object()});
 }
 
 Response unprocessable(const Exchange& ex, std::vector<FieldError> fields) {
@@ -71,11 +69,6 @@ std::optional<Response> authenticate(Exchange& ex, Principal& who) {
   return std::nullopt;
 }
 
-Response with_etag(Exchange& ex, Response res, int64_t user_id) {
-  res.set(http::field::etag, etag(auth::user_version(ex.service, user_id)));
-  return res;
-}
-
 }  // namespace
 
 net::awaitable<Response> register_user(Exchange& ex) {
@@ -115,7 +108,7 @@ net::awaitable<Response> get_me(Exchange& ex) {
   if (auto refused = authenticate(ex, who)) co_return std::move(*refused);
   auto user = ex.service.models().user(who.user_id);
   if (!user) co_return detail(ex, http::status::unauthorized, "Could not validate credentials");
-  co_return with_etag(ex, make_response(ex.req, http::status::ok, user_response(*user)), who.user_id);
+  co_return auth::with_user_etag(ex, make_response(ex.req, http::status::ok, user_response(*user)), who.user_id);
 }
 
 net::awaitable<Response> update_me(Exchange& ex) {
@@ -134,7 +127,7 @@ net::awaitable<Response> update_me(Exchange& ex) {
   if (present[1]) change.fields |= user_field::kEmail;
   auto updated = co_await auth::update_profile(ex, who, std::move(change), *expected);
   if (!updated) co_return failure(ex, updated.status());
-  co_return with_etag(ex, make_response(ex.req, http::status::ok, user_response(*updated)), who.user_id);
+  co_return auth::with_user_etag(ex, make_response(ex.req, http::status::ok, user_response(*updated)), who.user_id);
 }
 
 RouteDoc register_doc() {

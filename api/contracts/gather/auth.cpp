@@ -94,11 +94,6 @@ std::optional<Response> authenticate(Exchange& ex, Principal& who) {
   return error(ex, http::status::unauthorized, "token_not_valid", "Given token not valid for any token type");
 }
 
-Response with_etag(Exchange& ex, Response res, int64_t user_id) {
-  res.set(http::field::etag, etag(auth::user_version(ex.service, user_id)));
-  return res;
-}
-
 }  // namespace
 
 net::awaitable<Response> register_user(Exchange& ex) {
@@ -175,7 +170,7 @@ net::awaitable<Response> get_profile(Exchange& ex) {
   if (auto refused = authenticate(ex, who)) co_return std::move(*refused);
   auto user = ex.service.models().user(who.user_id);
   if (!user) co_return error(ex, http::status::unauthorized, "token_not_valid", "User no longer exists");
-  co_return with_etag(ex, make_response(ex.req, http::status::ok, profile(*user, true)), who.user_id);
+  co_return auth::with_user_etag(ex, make_response(ex.req, http::status::ok, profile(*user, true)), who.user_id);
 }
 
 net::awaitable<Response> update_profile(Exchange& ex) {
@@ -199,7 +194,7 @@ net::awaitable<Response> update_profile(Exchange& ex) {
     if (present[i]) change.fields |= bits[i];
   auto updated = co_await auth::update_profile(ex, who, std::move(change), *expected);
   if (!updated) co_return failure(ex, updated.status());
-  co_return with_etag(ex, make_response(ex.req, http::status::ok, profile(*updated, false)), who.user_id);
+  co_return auth::with_user_etag(ex, make_response(ex.req, http::status::ok, profile(*updated, false)), who.user_id);
 }
 
 namespace {

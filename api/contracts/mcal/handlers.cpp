@@ -14,11 +14,7 @@ namespace {
 
 constexpr int64_t kDayUs = 86'400'000'000;
 
-Response fail(const Exchange& ex, const ApiError& e) {
-  Response res = render_error(Contract::kMcal, ex.req, e);
-  if (e.status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
-  return res;
-}
+Response fail(const Exchange& ex, const ApiError& e) { return render_error(Contract::kMcal, ex.req, e); }
 
 ApiError plain(http::status status, std::string message) {
   return {status, "", std::move(message), {}, json::object()};
