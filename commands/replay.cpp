@@ -8,38 +8,48 @@
 #include <mutex>
 #include <thread>
 
+#include <time.h>
+
 namespace almanac::cmd {
 
 namespace {
 
 using Batch = std::shared_ptr<const std::vector<Envelope>>;
 
-// A bounded queue every consumer reads in full, in order: a batch is dropped
-// once the slowest consumer has taken it, and the producer waits while
-// `capacity` batches are outstanding.
+// A bounded queue every consumer reads in full, in order: the producer waits
+// while `capacity` batches are outstanding. Batches are freed by the producer,
+// not by the consumers: the envelopes were allocated on its thread, and the
+// consumers (the critical path of replay) do not spend time freeing them.
 class Broadcast {
  public:
   Broadcast(size_t consumers, size_t capacity) : taken_(consumers, 0), capacity_(capacity) {}
 
   void push(Batch batch) {
-    std::unique_lock lock(mu_);
-    changed_.wait(lock, [&] { return produced_ - slowest() < capacity_; });
-    items_.push_back(std::move(batch));
-    ++produced_;
-    changed_.notify_all();
+    std::vector<Batch> spent;
+    {
+      std::unique_lock lock(mu_);
+      changed_.wait(lock, [&] { return produced_ - slowest() < capacity_; });
+      items_.push_back(std::move(batch));
+      ++produced_;
+      // A consumer that has taken batch k+1 has let go of batch k (see pop).
+      while (first_ + 1 < slowest()) {
+        spent.push_back(std::move(items_.front()));
+        items_.pop_front();
+        ++first_;
+      }
+      changed_.notify_all();
+    }
+    // `spent` is freed here, outside the lock.
   }
 
-  // The consumer's next batch; nullptr when closed and drained.
+  // The consumer's next batch; nullptr when closed and drained. A consumer
+  // must let go of the batch it had before asking for the next one.
   Batch pop(size_t consumer) {
     std::unique_lock lock(mu_);
     changed_.wait(lock, [&] { return taken_[consumer] < produced_ || closed_; });
     if (taken_[consumer] == produced_) return nullptr;
     Batch b = items_[taken_[consumer] - first_];
     ++taken_[consumer];
-    while (first_ < slowest()) {
-      items_.pop_front();
-      ++first_;
-    }
     changed_.notify_all();
     return b;
   }
@@ -63,6 +73,13 @@ class Broadcast {
   bool closed_ = false;              // guarded by mu_
 };
 
+// CPU time of the calling thread, in seconds.
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 }  // namespace
 
 Result<ReplayStats> replay(const EventStore& store, const ReplayOptions& options,
@@ -73,6 +90,7 @@ Result<ReplayStats> replay(const EventStore& store, const ReplayOptions& options
   const uint64_t from = std::max<uint64_t>(options.from, 1);
   ReplayStats stats;
   if (to < from || sinks.empty()) return stats;
+  stats.sink_cpu_seconds.assign(sinks.size(), 0.0);
   const uint64_t total = to - from + 1;
 
   Broadcast queue(sinks.size(), 8);
@@ -88,13 +106,11 @@ Result<ReplayStats> replay(const EventStore& store, const ReplayOptions& options
         return false;
       }
       ++expected;
-      auto e = decode(bytes);
-      if (!e) {
-        decode_status = data_loss("position " + std::to_string(position) + ": " +
-                                  e.status().message());
+      if (Status s = decode_into(bytes, batch->emplace_back()); !s) {
+        batch->pop_back();
+        decode_status = data_loss("position " + std::to_string(position) + ": " + s.message());
         return false;
       }
-      batch->push_back(std::move(e).value());
       if (batch->size() >= options.batch) {
         queue.push(std::move(batch));
         batch = std::make_shared<std::vector<Envelope>>();
@@ -108,6 +124,7 @@ Result<ReplayStats> replay(const EventStore& store, const ReplayOptions& options
       decode_status = data_loss("log ends at position " + std::to_string(expected - 1) +
                                 ", expected " + std::to_string(to));
     queue.close();
+    stats.decode_cpu_seconds = thread_cpu_seconds();
   });
 
   // Sinks after the first run on threads of their own; the first runs here
@@ -116,8 +133,10 @@ Result<ReplayStats> replay(const EventStore& store, const ReplayOptions& options
   for (size_t i = 1; i < sinks.size(); ++i)
     others.emplace_back([&, i] {
       while (Batch b = queue.pop(i)) sinks[i](*b);
+      stats.sink_cpu_seconds[i] = thread_cpu_seconds();
     });
 
+  const double cpu_before = thread_cpu_seconds();
   auto last_report = Steady::now();
   while (Batch b = queue.pop(0)) {
     sinks[0](*b);
@@ -129,6 +148,7 @@ Result<ReplayStats> replay(const EventStore& store, const ReplayOptions& options
       last_report = Steady::now();
     }
   }
+  stats.sink_cpu_seconds[0] = thread_cpu_seconds() - cpu_before;
   decoder.join();
   for (auto& t : others) t.join();
   stats.seconds = std::chrono::duration<double>(Steady::now() - started).count();

@@ -19,13 +19,17 @@ struct ReplayStats {
   uint64_t streams = 0;       // streams whose first event was replayed
   uint64_t last_position = 0;
   double seconds = 0;
+  // CPU seconds spent by the decoding thread and by each sink's thread: where
+  // the time goes when replay is slower than the machine's cores allow.
+  double decode_cpu_seconds = 0;
+  std::vector<double> sink_cpu_seconds;
   double events_per_second() const { return seconds > 0 ? events / seconds : 0; }
 };
 
 struct ReplayOptions {
   uint64_t from = 1;                        // first position
   uint64_t to = 0;                          // last position, 0: the head at start
-  size_t batch = 4096;                      // events handed to the sink at once
+  size_t batch = 512;                       // events handed to the sink at once
   // Called about once a second from the sink's thread: (done, total).
   std::function<void(uint64_t, uint64_t)> progress;
 };

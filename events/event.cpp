@@ -40,10 +40,15 @@ Status verify_bytes(std::string_view bytes) {
   return Status::ok();
 }
 
-Result<Envelope> decode(std::string_view bytes) {
+Status decode_into(std::string_view bytes, Envelope& out) {
   if (Status s = verify_bytes(bytes); !s) return s;
+  ev::GetEventEnvelope(bytes.data())->UnPackTo(&out);
+  return Status::ok();
+}
+
+Result<Envelope> decode(std::string_view bytes) {
   Envelope e;
-  ev::GetEventEnvelope(bytes.data())->UnPackTo(&e);
+  if (Status s = decode_into(bytes, e); !s) return s;
   return e;
 }
 

@@ -78,6 +78,10 @@ std::string encode(const Envelope& e);
 // Verifies and decodes stored bytes. DataLoss when the bytes are not a valid
 // envelope or the payload type is unknown to this build.
 Result<Envelope> decode(std::string_view bytes);
+// The same, into `out` (for a caller that decodes many into a vector it
+// reuses). `out` must be a default-constructed envelope; on failure its
+// contents are unspecified.
+Status decode_into(std::string_view bytes, Envelope& out);
 
 // Verifies without unpacking (for `verify`).
 Status verify_bytes(std::string_view bytes);

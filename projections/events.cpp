@@ -45,6 +45,24 @@ void set_opt(std::optional<T>& slot, uint32_t bit, uint32_t nulls, const T& valu
 
 }  // namespace
 
+int64_t StartIndex::day_of(int64_t start_us) {
+  constexpr int64_t kDay = int64_t{86'400} * 1'000'000;
+  return start_us / kDay - (start_us % kDay < 0 ? 1 : 0);  // floor
+}
+
+void StartIndex::insert(int64_t start, int64_t id) { days_[day_of(start)].emplace_back(start, id); }
+
+void StartIndex::erase(int64_t start, int64_t id) {
+  auto day = days_.find(day_of(start));
+  if (day == days_.end()) return;
+  auto& bucket = day->second;
+  auto it = std::find(bucket.begin(), bucket.end(), std::pair<int64_t, int64_t>{start, id});
+  if (it == bucket.end()) return;
+  *it = bucket.back();
+  bucket.pop_back();
+  if (bucket.empty()) days_.erase(day);
+}
+
 EventsModel::TimeKey EventsModel::time_key(const EventView& v) {
   return {is_series(v), v.visibility == ev::Visibility::Public, v.start};
 }
@@ -56,7 +74,7 @@ void EventsModel::index(const EventView& v) {
     series_.insert(v.id);
     series_by_owner_.insert(v.owner_id, v.id);
   } else {
-    by_start_.emplace(v.start, v.id);
+    by_start_.insert(v.start, v.id);
     max_duration_ = std::max(max_duration_, sat_sub(end_of(v), v.start));
   }
 }
@@ -68,7 +86,7 @@ void EventsModel::unindex(const EventView& v) {
     series_.erase(v.id);
     series_by_owner_.erase(v.owner_id, v.id);
   } else {
-    by_start_.erase({v.start, v.id});
+    by_start_.erase(v.start, v.id);
   }
 }
 
@@ -86,13 +104,13 @@ void EventsModel::reindex(const TimeKey& before, const EventView& v) {
       series_.erase(v.id);
       series_by_owner_.erase(v.owner_id, v.id);
     } else {
-      by_start_.erase({before.start, v.id});
+      by_start_.erase(before.start, v.id);
     }
     if (after.series) {
       series_.insert(v.id);
       series_by_owner_.insert(v.owner_id, v.id);
     } else {
-      by_start_.emplace(v.start, v.id);
+      by_start_.insert(v.start, v.id);
     }
   }
   if (!after.series) max_duration_ = std::max(max_duration_, sat_sub(end_of(v), v.start));
@@ -331,9 +349,7 @@ Page<EventView> EventsModel::query(const EventQuery& q) const {
     if (q.start_max) hi = std::min(hi, *q.start_max);
     if (q.overlap_from) lo = std::max(lo, sat_sub(*q.overlap_from, max_duration_));
     if (q.overlap_to) hi = std::min(hi, *q.overlap_to);
-    for (auto it = by_start_.lower_bound({lo, kMin}); it != by_start_.end() && it->first < hi; ++it) {
-      consider(it->second);
-    }
+    by_start_.for_each_in(lo, hi, [&](int64_t, int64_t id) { consider(id); });
     for (int64_t id : series_) consider(id);
   } else {
     std::vector<int64_t> ids;
@@ -423,10 +439,8 @@ OccurrencePage EventsModel::occurrences(const OccurrenceQuery& q,
     }
   } else {
     const int64_t lo = sat_sub(q.window_start, max_duration_);
-    for (auto it = by_start_.lower_bound({lo, kMin});
-         it != by_start_.end() && it->first < q.window_end; ++it) {
-      single(*events_.find(it->second));
-    }
+    by_start_.for_each_in(lo, q.window_end,
+                          [&](int64_t, int64_t id) { single(*events_.find(id)); });
   }
   if (const IdSet* owned = series_by_owner_.find(q.owner_id)) {
     std::vector<Occurrence> occ;

@@ -6,10 +6,13 @@
 // IdIndexes (sorted id vectors under a dense key); the global sets (public
 // events, series, the time index) are B-trees.
 //
-// Time index: non-repeating events sit in an ordered set keyed by (start, id)
-// together with the longest duration ever indexed (max_duration_, which only
-// grows), so "overlaps [from, to)" scans only starts in [from - max_duration_,
-// to). Repeating series (repeat != None) are kept apart, per owner, and asked
+// Time index: non-repeating events sit in a StartIndex (start, id), bucketed
+// by UTC day of start, together with the longest duration ever indexed
+// (max_duration_, which only grows), so "overlaps [from, to)" looks only at
+// starts in [from - max_duration_, to). Queries sort what they find, so the
+// index needs no order inside a day: an insert is an append to the day's
+// bucket, found in a small ordered map of days that stays in cache, where an
+// ordered set of every (start, id) would miss the cache on most inserts. Repeating series (repeat != None) are kept apart, per owner, and asked
 // through proj::expand() whether an occurrence falls in the window. An
 // EventUpdated touches an index only when that index's key changed.
 //
@@ -25,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
 
 #include "events/event.hpp"
@@ -33,6 +37,28 @@
 #include "projections/views.hpp"
 
 namespace almanac::proj {
+
+// (start, id) pairs bucketed by the UTC day of start; see above.
+class StartIndex {
+ public:
+  void insert(int64_t start, int64_t id);
+  void erase(int64_t start, int64_t id);
+  // Calls f(start, id) for every entry with lo <= start < hi, in no
+  // particular order.
+  template <typename F>
+  void for_each_in(int64_t lo, int64_t hi, F&& f) const {
+    if (lo >= hi) return;
+    const int64_t last_day = day_of(hi - 1);
+    for (auto it = days_.lower_bound(day_of(lo)); it != days_.end() && it->first <= last_day; ++it) {
+      for (const auto& [start, id] : it->second)
+        if (lo <= start && start < hi) f(start, id);
+    }
+  }
+
+ private:
+  static int64_t day_of(int64_t start_us);
+  absl::btree_map<int64_t, std::vector<std::pair<int64_t, int64_t>>> days_;
+};
 
 class EventsModel {
  public:
@@ -84,9 +110,9 @@ class EventsModel {
   IdIndex by_calendar_;
   IdIndex shared_with_;  // user -> events with an ACL entry
   absl::btree_set<int64_t> public_;
-  absl::btree_set<std::pair<int64_t, int64_t>> by_start_;  // (start, id), non-repeating only
-  int64_t max_duration_ = 0;                                // never shrinks
-  absl::btree_set<int64_t> series_;                         // repeating events
+  StartIndex by_start_;                // (start, id), non-repeating only
+  int64_t max_duration_ = 0;           // never shrinks
+  absl::btree_set<int64_t> series_;    // repeating events
   IdIndex series_by_owner_;
 };
 

@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <limits>
+
 #include "fixtures.hpp"
+#include "projections/events.hpp"
 
 using namespace almanac;
 using namespace almanac::test;
@@ -305,4 +309,32 @@ TEST_CASE("a repeating series is kept apart and matched through its occurrences"
   q.overlap_from = kT0 + 7 * kDay;
   q.overlap_to = kT0 + 8 * kDay;
   CHECK(m.events(q).total == 0);
+}
+
+TEST_CASE("StartIndex finds exactly the starts in [lo, hi), across days and before 1970") {
+  constexpr int64_t kDay = int64_t{86'400} * 1'000'000;
+  proj::StartIndex index;
+  const std::vector<std::pair<int64_t, int64_t>> entries = {
+      {-kDay - 1, 1}, {-kDay, 2}, {-1, 3}, {0, 4}, {kDay - 1, 5}, {kDay, 6}, {5 * kDay + 7, 7}, {0, 8}};
+  for (auto [start, id] : entries) index.insert(start, id);
+  auto in = [&](int64_t lo, int64_t hi) {
+    std::vector<int64_t> ids;
+    index.for_each_in(lo, hi, [&](int64_t start, int64_t id) {
+      CHECK(lo <= start);
+      CHECK(start < hi);
+      ids.push_back(id);
+    });
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  CHECK(in(-kDay, 0) == std::vector<int64_t>{2, 3});
+  CHECK(in(0, kDay) == std::vector<int64_t>{4, 5, 8});
+  CHECK(in(-1, 1) == std::vector<int64_t>{3, 4, 8});
+  CHECK(in(kDay, kDay) == std::vector<int64_t>{});
+  CHECK(in(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()) ==
+        std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8});
+  index.erase(0, 4);
+  index.erase(0, 99);          // not there: nothing changes
+  index.erase(5 * kDay + 7, 7);  // the last of its day
+  CHECK(in(0, 10 * kDay) == std::vector<int64_t>{5, 6, 8});
 }
