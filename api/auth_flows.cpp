@@ -289,6 +289,17 @@ FieldRead read_string(const json& body, std::string_view name, std::string& out)
   return FieldRead::kOk;
 }
 
+void read_strings(const json& body, std::initializer_list<std::pair<const char*, std::string*>> fields,
+                  bool optional, const FieldErrors& wording, std::vector<FieldError>& errors,
+                  std::vector<bool>* present) {
+  for (const auto& [name, out] : fields) {
+    const FieldRead r = read_string(body, name, *out);
+    if (present) present->push_back(r == FieldRead::kOk);
+    if (r == FieldRead::kMissing && !optional) errors.push_back(wording.missing(name));
+    if (r == FieldRead::kWrongType) errors.push_back(wording.wrong_type(name));
+  }
+}
+
 json object_schema(std::initializer_list<std::pair<const char*, const char*>> properties,
                    std::initializer_list<const char*> required) {
   json props = json::object();

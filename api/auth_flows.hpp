@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/errors.hpp"
 #include "api/http.hpp"
 #include "api/service.hpp"
 #include "projections/views.hpp"
@@ -128,6 +129,19 @@ enum class FieldRead { kOk, kMissing, kWrongType };
 // Copies body[name] into `out` when it is a string. kMissing when the body is
 // not an object or the member is absent or null; kWrongType otherwise.
 FieldRead read_string(const json& body, std::string_view name, std::string& out);
+
+// How a contract words the error for a string field that is missing, or that
+// is there but not a string.
+struct FieldErrors {
+  FieldError (*missing)(const char* name);
+  FieldError (*wrong_type)(const char* name);
+};
+// Reads the string `fields` of `body`. Each is required, or with `optional`
+// may be absent or null; a problem appends the contract's error to `errors`.
+// `present` (when given) records, in order, which fields were there.
+void read_strings(const json& body, std::initializer_list<std::pair<const char*, std::string*>> fields,
+                  bool optional, const FieldErrors& wording, std::vector<FieldError>& errors,
+                  std::vector<bool>* present = nullptr);
 
 // A JSON Schema object for route documentation: `properties` pairs a name with
 // a type ("string", "integer", "boolean") or a string format ("email",

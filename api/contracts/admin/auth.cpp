@@ -45,15 +45,10 @@ std::optional<Response> parse_object(const Exchange& ex, json& out) {
   return std::nullopt;
 }
 
-void read_fields(const json& body, std::initializer_list<std::pair<const char*, std::string*>> fields, bool optional,
-                 std::vector<FieldError>& errors) {
-  for (const auto& [name, out] : fields) {
-    auto r = auth::read_string(body, name, *out);
-    if (r == auth::FieldRead::kMissing && !optional)
-      errors.push_back({{"body", name}, "field required", "value_error.missing"});
-    if (r == auth::FieldRead::kWrongType) errors.push_back({{"body", name}, "str type expected", "type_error.str"});
-  }
-}
+// This contract's wording of a missing or non-string field.
+constexpr auth::FieldErrors kFieldErrors{
+    [](const char* name) { return FieldError{{"body", name}, "field required", "value_error.missing"}; },
+    [](const char* name) { return FieldError{{"body", name}, "str type expected", "type_error.str"}; }};
 
 Response token_response(const Exchange& ex, const auth::Tokens& t) {
   return make_response(ex.req, http::status::ok, {{"access_token", t.access}, {"token_type", "bearer"}});
@@ -66,9 +61,8 @@ net::awaitable<Response> register_user(Exchange& ex) {
   if (auto refused = parse_object(ex, body)) co_return std::move(*refused);
   auth::NewUser user;
   std::vector<FieldError> errors;
-  read_fields(body, {{"email", &user.email}, {"username", &user.username}, {"password", &user.password}}, false,
-              errors);
-  read_fields(body, {{"full_name", &user.full_name}}, true, errors);
+  auth::read_strings(body, {{"email", &user.email}, {"username", &user.username}, {"password", &user.password}}, false, kFieldErrors, errors);
+  auth::read_strings(body, {{"full_name", &user.full_name}}, true, kFieldErrors, errors);
   if (errors.empty())
     if (Status st = auth::check_password(user.password); !st)
       errors.push_back({{"body", "password"}, st.message(), "value_error"});
@@ -87,7 +81,7 @@ net::awaitable<Response> login(Exchange& ex) {
   if (auto refused = parse_object(ex, body)) co_return std::move(*refused);
   std::string username, password;
   std::vector<FieldError> errors;
-  read_fields(body, {{"username", &username}, {"password", &password}}, false, errors);
+  auth::read_strings(body, {{"username", &username}, {"password", &password}}, false, kFieldErrors, errors);
   if (!errors.empty()) co_return unprocessable(ex, std::move(errors));
   auto signed_in = co_await auth::login(ex, username, password);
   if (!signed_in) co_return failure(ex, signed_in.status());

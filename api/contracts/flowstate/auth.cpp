@@ -40,18 +40,10 @@ std::optional<Response> parse_object(const Exchange& ex, json& out) {
   return std::nullopt;
 }
 
-// Required (or, with `optional`, absent-or-null allowed) string fields;
-// `present` (when given) records which optional ones were there.
-void read_fields(const json& body, std::initializer_list<std::pair<const char*, std::string*>> fields, bool optional,
-                 std::vector<FieldError>& errors, std::vector<bool>* present = nullptr) {
-  for (const auto& [name, out] : fields) {
-    auto r = auth::read_string(body, name, *out);
-    if (present) present->push_back(r == auth::FieldRead::kOk);
-    if (r == auth::FieldRead::kMissing && !optional) errors.push_back({{"body", name}, "Field required", "missing"});
-    if (r == auth::FieldRead::kWrongType)
-      errors.push_back({{"body", name}, "Input should be a valid string", "string_type"});
-  }
-}
+// This contract's wording of a missing or non-string field.
+constexpr auth::FieldErrors kFieldErrors{
+    [](const char* name) { return FieldError{{"body", name}, "Field required", "missing"}; },
+    [](const char* name) { return FieldError{{"body", name}, "Input should be a valid string", "string_type"}; }};
 
 json user_response(const proj::UserView& u) {
   return {{"id", auth::format_uuid(u.uuid)}, {"username", u.username}, {"email", u.email}};
@@ -76,7 +68,7 @@ net::awaitable<Response> register_user(Exchange& ex) {
   if (auto refused = parse_object(ex, body)) co_return std::move(*refused);
   auth::NewUser user;
   std::vector<FieldError> errors;
-  read_fields(body, {{"username", &user.username}, {"email", &user.email}, {"password", &user.password}}, false, errors);
+  auth::read_strings(body, {{"username", &user.username}, {"email", &user.email}, {"password", &user.password}}, false, kFieldErrors, errors);
   if (errors.empty())
     if (Status st = auth::check_password(user.password); !st)
       errors.push_back({{"body", "password"}, st.message(), "value_error"});
@@ -91,7 +83,7 @@ net::awaitable<Response> login(Exchange& ex) {
   if (auto refused = parse_object(ex, body)) co_return std::move(*refused);
   std::string login, password;
   std::vector<FieldError> errors;
-  read_fields(body, {{"username_or_email", &login}, {"password", &password}}, false, errors);
+  auth::read_strings(body, {{"username_or_email", &login}, {"password", &password}}, false, kFieldErrors, errors);
   if (!errors.empty()) co_return unprocessable(ex, std::move(errors));
   auto signed_in = co_await auth::login(ex, login, password);
   if (!signed_in) {
@@ -121,7 +113,7 @@ net::awaitable<Response> update_me(Exchange& ex) {
   cmd::UpdateProfile change;
   std::vector<FieldError> errors;
   std::vector<bool> present;
-  read_fields(body, {{"username", &change.username}, {"email", &change.email}}, true, errors, &present);
+  auth::read_strings(body, {{"username", &change.username}, {"email", &change.email}}, true, kFieldErrors, errors, &present);
   if (!errors.empty()) co_return unprocessable(ex, std::move(errors));
   if (present[0]) change.fields |= user_field::kUsername;
   if (present[1]) change.fields |= user_field::kEmail;

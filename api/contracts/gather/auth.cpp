@@ -56,15 +56,9 @@ std::optional<Response> parse_object(const Exchange& ex, json& out) {
   return std::nullopt;
 }
 
-void read_fields(const json& body, std::initializer_list<std::pair<const char*, std::string*>> fields, bool optional,
-                 std::vector<FieldError>& errors, std::vector<bool>* present = nullptr) {
-  for (const auto& [name, out] : fields) {
-    auto r = auth::read_string(body, name, *out);
-    if (present) present->push_back(r == auth::FieldRead::kOk);
-    if (r == auth::FieldRead::kMissing && !optional) errors.push_back(field(name, kRequired));
-    if (r == auth::FieldRead::kWrongType) errors.push_back(field(name, "Not a valid string."));
-  }
-}
+// This contract's wording of a missing or non-string field.
+constexpr auth::FieldErrors kFieldErrors{[](const char* name) { return field(name, kRequired); },
+                                         [](const char* name) { return field(name, "Not a valid string."); }};
 
 json user_summary(const proj::UserView& u) {
   return {{"id", u.id},
@@ -101,8 +95,8 @@ net::awaitable<Response> register_user(Exchange& ex) {
   if (auto refused = parse_object(ex, body)) co_return std::move(*refused);
   auth::NewUser user;
   std::vector<FieldError> errors;
-  read_fields(body, {{"username", &user.username}, {"email", &user.email}, {"password", &user.password}}, false, errors);
-  read_fields(body, {{"first_name", &user.first_name}, {"last_name", &user.last_name}}, true, errors);
+  auth::read_strings(body, {{"username", &user.username}, {"email", &user.email}, {"password", &user.password}}, false, kFieldErrors, errors);
+  auth::read_strings(body, {{"first_name", &user.first_name}, {"last_name", &user.last_name}}, true, kFieldErrors, errors);
   if (errors.empty())
     if (Status st = auth::check_password(user.password); !st) errors.push_back(field("password", st.message()));
   if (!errors.empty()) co_return invalid_input(ex, std::move(errors));
@@ -121,7 +115,7 @@ net::awaitable<Response> login(Exchange& ex) {
   if (auto refused = parse_object(ex, body)) co_return std::move(*refused);
   std::string username, password;
   std::vector<FieldError> errors;
-  read_fields(body, {{"username", &username}, {"password", &password}}, false, errors);
+  auth::read_strings(body, {{"username", &username}, {"password", &password}}, false, kFieldErrors, errors);
   if (!errors.empty()) co_return invalid_input(ex, std::move(errors));
   auto signed_in = co_await auth::login(ex, username, password);
   if (!signed_in) {
@@ -141,7 +135,7 @@ net::awaitable<Response> refresh(Exchange& ex) {
   if (auto refused = parse_object(ex, body)) co_return std::move(*refused);
   std::string token;
   std::vector<FieldError> errors;
-  read_fields(body, {{"refresh", &token}}, false, errors);
+  auth::read_strings(body, {{"refresh", &token}}, false, kFieldErrors, errors);
   if (!errors.empty()) co_return invalid_input(ex, std::move(errors));
   auto tokens = co_await auth::refresh(ex, token, auth::RefreshMode::kRotate);
   if (!tokens) co_return failure(ex, tokens.status());
@@ -155,7 +149,7 @@ net::awaitable<Response> logout(Exchange& ex) {
   if (auto refused = parse_object(ex, body)) co_return std::move(*refused);
   std::string token;
   std::vector<FieldError> errors;
-  read_fields(body, {{"refresh", &token}}, false, errors);
+  auth::read_strings(body, {{"refresh", &token}}, false, kFieldErrors, errors);
   if (!errors.empty()) co_return invalid_input(ex, std::move(errors));
   if (Status st = co_await auth::logout_refresh(ex, who, token); !st) {
     if (st.code() == Code::kInvalidArgument)
@@ -184,10 +178,10 @@ net::awaitable<Response> update_profile(Exchange& ex) {
   cmd::UpdateProfile change;
   std::vector<FieldError> errors;
   std::vector<bool> present;
-  read_fields(body,
-              {{"first_name", &change.first_name}, {"last_name", &change.last_name}, {"bio", &change.bio},
-               {"avatar", &change.avatar}},
-              true, errors, &present);
+  auth::read_strings(body,
+                     {{"first_name", &change.first_name}, {"last_name", &change.last_name}, {"bio", &change.bio},
+                      {"avatar", &change.avatar}},
+                     true, kFieldErrors, errors, &present);
   if (!errors.empty()) co_return invalid_input(ex, std::move(errors));
   const uint32_t bits[] = {user_field::kFirstName, user_field::kLastName, user_field::kBio, user_field::kAvatar};
   for (size_t i = 0; i < present.size(); ++i)
