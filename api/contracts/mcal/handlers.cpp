@@ -44,11 +44,15 @@ ApiError auth_error(const Status& s) {
   return from_status(s);
 }
 
-// The If-Match version; a header that names no version of ours cannot match.
-Result<std::optional<uint64_t>> precondition(const Exchange& ex) {
-  auto v = if_match(ex);
-  if (!v) return conflict("If-Match does not name a version of this resource", "If-Match");
-  return v;
+// The envelope of a change to an existing calendar or event, expecting the
+// version If-Match names (any version without the header). A header that names
+// no version of ours cannot match.
+Result<cmd::CommandEnvelope> conditional(const Exchange& ex, cmd::Command command, int64_t user) {
+  auto expected = if_match(ex);
+  if (!expected) return conflict("If-Match does not name a version of this resource", "If-Match");
+  cmd::CommandEnvelope env = ex.service.envelope(ex, std::move(command), user);
+  env.expected_version = *expected;
+  return env;
 }
 
 // The body, or nullopt with an error appended when it does not decode.
@@ -151,13 +155,9 @@ net::awaitable<Response> update_calendar(Exchange& ex) {
   if (body) in = parse_calendar(*body, errors);
   if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
   if (!own_calendar(ex, *user, *id)) co_return fail(ex, not_found_error(kCalendarNotFound));
-  auto expected = precondition(ex);
-  if (!expected) co_return fail(ex, domain_error(expected.status()));
-
-  cmd::CommandEnvelope env =
-      ex.service.envelope(ex, cmd::UpdateCalendar{*id, in.name, in.color}, *user);
-  env.expected_version = *expected;
-  auto r = co_await ex.service.submit(std::move(env));
+  auto env = conditional(ex, cmd::UpdateCalendar{*id, in.name, in.color}, *user);
+  if (!env) co_return fail(ex, domain_error(env.status()));
+  auto r = co_await ex.service.submit(std::move(*env));
   if (!r.status) co_return fail(ex, domain_error(r.status));
   auto view = ex.service.models().calendar(*id);
   if (!view) co_return fail(ex, not_found_error(kCalendarNotFound));
@@ -172,12 +172,9 @@ net::awaitable<Response> delete_calendar(Exchange& ex) {
   auto id = path_id(ex, "calendar_id", errors);
   if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
   if (!own_calendar(ex, *user, *id)) co_return fail(ex, not_found_error(kCalendarNotFound));
-  auto expected = precondition(ex);
-  if (!expected) co_return fail(ex, domain_error(expected.status()));
-
-  cmd::CommandEnvelope env = ex.service.envelope(ex, cmd::DeleteCalendar{*id}, *user);
-  env.expected_version = *expected;
-  auto r = co_await ex.service.submit(std::move(env));
+  auto env = conditional(ex, cmd::DeleteCalendar{*id}, *user);
+  if (!env) co_return fail(ex, domain_error(env.status()));
+  auto r = co_await ex.service.submit(std::move(*env));
   if (!r.status) co_return fail(ex, domain_error(r.status));
   co_return make_empty(ex.req, http::status::no_content);
 }
@@ -227,12 +224,9 @@ net::awaitable<Response> update_event(Exchange& ex) {
   if (body) in = parse_event(*body, errors);
   if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
   if (!own_event(ex, *user, *id)) co_return fail(ex, not_found_error(kEventNotFound));
-  auto expected = precondition(ex);
-  if (!expected) co_return fail(ex, domain_error(expected.status()));
-
-  cmd::CommandEnvelope env = ex.service.envelope(ex, update_command(in, *id), *user);
-  env.expected_version = *expected;
-  auto r = co_await ex.service.submit(std::move(env));
+  auto env = conditional(ex, update_command(in, *id), *user);
+  if (!env) co_return fail(ex, domain_error(env.status()));
+  auto r = co_await ex.service.submit(std::move(*env));
   if (!r.status) co_return fail(ex, domain_error(r.status));
   auto view = ex.service.models().event(*id);
   if (!view) co_return fail(ex, not_found_error(kEventNotFound));
@@ -247,12 +241,9 @@ net::awaitable<Response> delete_event(Exchange& ex) {
   auto id = path_id(ex, "event_id", errors);
   if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
   if (!own_event(ex, *user, *id)) co_return fail(ex, not_found_error(kEventNotFound));
-  auto expected = precondition(ex);
-  if (!expected) co_return fail(ex, domain_error(expected.status()));
-
-  cmd::CommandEnvelope env = ex.service.envelope(ex, cmd::DeleteEvent{*id}, *user);
-  env.expected_version = *expected;
-  auto r = co_await ex.service.submit(std::move(env));
+  auto env = conditional(ex, cmd::DeleteEvent{*id}, *user);
+  if (!env) co_return fail(ex, domain_error(env.status()));
+  auto r = co_await ex.service.submit(std::move(*env));
   if (!r.status) co_return fail(ex, domain_error(r.status));
   co_return make_empty(ex.req, http::status::no_content);
 }

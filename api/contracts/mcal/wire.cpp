@@ -194,11 +194,12 @@ EventInput parse_event(const json& body, std::vector<FieldError>& errors) {
   return in;
 }
 
-cmd::ScheduleEvent schedule_command(const EventInput& in, int64_t owner, int64_t calendar_id) {
-  cmd::ScheduleEvent c;
-  ev::EventScheduledT& e = c.event;
-  e.owner_id = owner;
-  e.calendar_id = calendar_id;
+namespace {
+
+// The fields every mcal write sets, whole (the contract has no partial
+// update): EventScheduledT and EventUpdatedT name them alike.
+template <typename EventTable>
+void fill_fields(const EventInput& in, EventTable& e) {
   e.title = in.title;
   e.start = in.start;
   e.end = in.end;
@@ -206,7 +207,6 @@ cmd::ScheduleEvent schedule_command(const EventInput& in, int64_t owner, int64_t
   e.floating = in.floating;
   e.is_recurring = in.repeat != ev::RepeatFrequency::None;
   e.repeat = in.repeat;
-  e.visibility = ev::Visibility::Private;
   e.fields = ef::kTitle | ef::kDescription | ef::kStart | ef::kEnd | ef::kAllDay | ef::kFloating |
              ef::kRecurring | ef::kRepeat | ef::kRepeatUntil;
   if (in.description)
@@ -217,30 +217,23 @@ cmd::ScheduleEvent schedule_command(const EventInput& in, int64_t owner, int64_t
     e.repeat_until_day = *in.repeat_until_day;
   else
     e.nulls |= ef::kRepeatUntil;
+}
+
+}  // namespace
+
+cmd::ScheduleEvent schedule_command(const EventInput& in, int64_t owner, int64_t calendar_id) {
+  cmd::ScheduleEvent c;
+  c.event.owner_id = owner;
+  c.event.calendar_id = calendar_id;
+  c.event.visibility = ev::Visibility::Private;
+  fill_fields(in, c.event);
   return c;
 }
 
 cmd::UpdateEvent update_command(const EventInput& in, int64_t event_id) {
   cmd::UpdateEvent c;
   c.event_id = event_id;
-  ev::EventUpdatedT& e = c.changes;
-  e.title = in.title;
-  e.start = in.start;
-  e.end = in.end;
-  e.is_all_day = in.is_all_day;
-  e.floating = in.floating;
-  e.is_recurring = in.repeat != ev::RepeatFrequency::None;
-  e.repeat = in.repeat;
-  e.fields = ef::kTitle | ef::kDescription | ef::kStart | ef::kEnd | ef::kAllDay | ef::kFloating |
-             ef::kRecurring | ef::kRepeat | ef::kRepeatUntil;
-  if (in.description)
-    e.description = *in.description;
-  else
-    e.nulls |= ef::kDescription;
-  if (in.repeat_until_day)
-    e.repeat_until_day = *in.repeat_until_day;
-  else
-    e.nulls |= ef::kRepeatUntil;
+  fill_fields(in, c.changes);
   return c;
 }
 
