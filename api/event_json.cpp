@@ -9,8 +9,6 @@
 
 namespace almanac::api {
 
-extern const char* const kEventSchemaText;  // generated from events/schema.fbs
-
 namespace {
 
 // Payload fields never shown over the network: they are credentials, or

@@ -10,8 +10,6 @@
 
 namespace almanac::app {
 
-extern const char* const kSchemaText;
-
 struct EventText::Impl {
   flatbuffers::Parser parser;
 };
@@ -22,7 +20,7 @@ EventText::EventText() : impl_(std::make_unique<Impl>()) {
   impl_->parser.opts.output_default_scalars_in_json = true;
   // The schema is the one this binary was built from; failing to parse it is
   // a build defect, reported on first use.
-  impl_->parser.Parse(kSchemaText);
+  impl_->parser.Parse(kEventSchemaText);
 }
 
 EventText::~EventText() = default;

@@ -71,6 +71,11 @@ enum : uint32_t {
 };
 }
 
+// The text of events/schema.fbs as this binary was built from it, for
+// rendering stored events by FlatBuffers reflection (the audit log, the event
+// streams).
+extern const char* const kEventSchemaText;
+
 // Serialises an envelope to the bytes stored in the log (FlatBuffers, file
 // identifier "ALMC"). Never fails.
 std::string encode(const Envelope& e);
