@@ -93,11 +93,7 @@ Result<ReplayStats> replay(const EventStore& store, const ReplayOptions& options
   stats.sink_cpu_seconds.assign(sinks.size(), 0.0);
   const uint64_t total = to - from + 1;
 
-  // The decoder may run up to kAhead events ahead of the slowest sink (some
-  // tens of MB): on two cores the three threads share, a long queue lets the
-  // scheduler keep both cores busy where a short one stalls them in turn.
-  constexpr size_t kAhead = 64 * 1024;
-  Broadcast queue(sinks.size(), std::max<size_t>(2, kAhead / std::max<size_t>(1, options.batch)));
+  Broadcast queue(sinks.size(), std::max<size_t>(2, options.ahead / std::max<size_t>(1, options.batch)));
   Status decode_status;
   std::thread decoder([&] {
     auto batch = std::make_shared<std::vector<Envelope>>();

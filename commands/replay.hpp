@@ -30,6 +30,11 @@ struct ReplayOptions {
   uint64_t from = 1;                        // first position
   uint64_t to = 0;                          // last position, 0: the head at start
   size_t batch = 512;                       // events handed to the sink at once
+  // How far the decoder may run ahead of the slowest sink, in events (some
+  // tens of MB at the default): on two cores shared by three threads, a long
+  // queue lets the scheduler keep both busy where a short one stalls them in
+  // turn (docs/benchmarks.md, bench/replay). At least two batches.
+  size_t ahead = 64 * 1024;
   // Called about once a second from the sink's thread: (done, total).
   std::function<void(uint64_t, uint64_t)> progress;
 };

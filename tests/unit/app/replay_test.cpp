@@ -3,7 +3,9 @@
 // commands, with both stores.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "app/node.hpp"
 #include "app/workload.hpp"
@@ -116,4 +118,45 @@ TEST_CASE("the model summary round-trips through its text form") {
   CHECK(*back == s);
   CHECK_FALSE(app::ModelSummary::parse("position x"));
   CHECK_FALSE(app::ModelSummary::parse("bogus 1"));
+}
+
+TEST_CASE("every sink sees every event once, in order, whatever the batch and queue sizes",
+          "[concurrency]") {
+  storage::MemoryEventStore store;
+  cmd::WriteState state;
+  ManualClock clock;
+  SequentialIds ids;
+  cmd::Writer writer(store, state, clock, ids);
+  writer.start();
+  app::Workload workload(7, clock.now_us());
+  drive(writer, workload, 600);
+  writer.stop();
+  const uint64_t head = store.head();
+  REQUIRE(head > 300);
+
+  // (batch, ahead): one event at a time; a queue of the minimum two batches,
+  // so the decoder waits on the slowest sink; and the defaults.
+  const std::pair<size_t, size_t> shapes[] = {{1, 1}, {7, 14}, {64, 1000}, {512, 64 * 1024}};
+  for (auto [batch, ahead] : shapes) {
+    cmd::ReplayOptions options;
+    options.batch = batch;
+    options.ahead = ahead;
+    // Each sink writes only its own vector; the last one is slow now and then.
+    std::vector<std::vector<uint64_t>> seen(3);
+    std::vector<cmd::ReplaySink> sinks;
+    for (size_t i = 0; i < seen.size(); ++i) {
+      sinks.push_back([&seen, i, slow = i == seen.size() - 1](std::span<const Envelope> b) {
+        for (const Envelope& e : b) seen[i].push_back(e.position);
+        if (slow && seen[i].size() % 50 < b.size()) std::this_thread::sleep_for(std::chrono::microseconds(200));
+      });
+    }
+    auto stats = cmd::replay(store, options, sinks);
+    INFO("batch " << batch << ", ahead " << ahead);
+    REQUIRE(stats.is_ok());
+    CHECK(stats->events == head);
+    CHECK(stats->sink_cpu_seconds.size() == sinks.size());
+    std::vector<uint64_t> all(head);
+    for (uint64_t p = 1; p <= head; ++p) all[p - 1] = p;
+    for (const auto& s : seen) CHECK(s == all);
+  }
 }
