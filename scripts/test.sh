@@ -21,4 +21,16 @@ echo "== black-box tests against the binary"
 
 echo "== unit tests"
 cd build/asan
+# ctest runs what it discovered in each binary; a test name it cannot parse
+# (a '[' in it, say) silently hides the tests after it. Every test case of
+# every binary must be known to ctest.
+for bin in unit_events unit_storage unit_commands unit_projections unit_api unit_app; do
+  mod="${bin#unit_}"
+  listed=$(./"$bin" --list-test-names-only | grep -c .)
+  known=$(ctest -N -R "^${mod}:" | grep -c "Test *#")
+  if [ "$listed" -ne "$known" ]; then
+    echo "test.sh: $bin has $listed test cases but ctest knows $known; is a test name unparsable?" >&2
+    exit 1
+  fi
+done
 ASAN_OPTIONS="detect_leaks=1" ctest --output-on-failure -j "$(nproc)"

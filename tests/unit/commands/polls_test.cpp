@@ -101,7 +101,7 @@ TEST_CASE("CastBallot: multiple choice never repeats an option") {
   CHECK(w.h.state.poll(1)->chosen.at(w.bob) == absl::btree_set<int64_t>{1, 2, 3});
 }
 
-TEST_CASE("ClosePoll: creator only; a closed poll takes no ballots") {
+TEST_CASE("ClosePoll: creator only, and a closed poll takes no ballots") {
   World w;
   w.h.ok(poll_on(w.event, {"A", "B"}), w.bob);
   CHECK(w.h.run(ClosePoll{1}, w.owner).status.code() == Code::kForbidden);

@@ -82,7 +82,7 @@ TEST_CASE("an event is found by id and uuid with every field") {
   CHECK_FALSE(m.event(99));
 }
 
-TEST_CASE("visibility: public to everyone, private to owner and ACL; role_of") {
+TEST_CASE("visibility: public to everyone, private to owner and ACL, and role_of") {
   ReadModels m;
   Log log(m);
   seed(log);
@@ -243,7 +243,7 @@ TEST_CASE("updates change only the flagged fields, set nulls and move the time i
   CHECK(ids_of(m.events(q)) == std::vector<int64_t>{1});
 }
 
-TEST_CASE("participants are kept in join order; leaving removes them") {
+TEST_CASE("participants are kept in join order and leaving removes them") {
   ReadModels m;
   Log log(m);
   seed(log);
@@ -311,7 +311,7 @@ TEST_CASE("a repeating series is kept apart and matched through its occurrences"
   CHECK(m.events(q).total == 0);
 }
 
-TEST_CASE("StartIndex finds exactly the starts in [lo, hi), across days and before 1970") {
+TEST_CASE("StartIndex finds exactly the starts from lo up to but not including hi, across days and before 1970") {
   constexpr int64_t kDay = int64_t{86'400} * 1'000'000;
   proj::StartIndex index;
   const std::vector<std::pair<int64_t, int64_t>> entries = {

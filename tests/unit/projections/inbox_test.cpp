@@ -17,7 +17,7 @@ ev::InboxItemCapturedT captured(int64_t id, int64_t owner, std::string content) 
 }
 }  // namespace
 
-TEST_CASE("inbox items by id, uuid and owner; update, schedule and delete") {
+TEST_CASE("inbox items by id, uuid and owner, with update, schedule and delete") {
   ReadModels m;
   Log log(m);
   register_users(log, 2);

@@ -26,7 +26,7 @@ void seed(Log& log) {
 
 }  // namespace
 
-TEST_CASE("sharing notifies the user shared with; joining notifies the creator") {
+TEST_CASE("sharing notifies the user shared with, joining notifies the creator") {
   ReadModels m;
   Log log(m);
   seed(log);

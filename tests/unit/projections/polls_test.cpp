@@ -69,7 +69,7 @@ TEST_CASE("the gather example: 8 and 7 of 15 votes are 53.3% and 46.7%, option 1
   CHECK(m.poll(1, kT0 + 30 * kDay, 3)->status == PollStatus::kEnded);
 }
 
-TEST_CASE("no votes: zero percentages and no winner; ties go to the earliest option") {
+TEST_CASE("no votes: zero percentages and no winner, and ties go to the earliest option") {
   ReadModels m;
   Log log(m);
   seed(log, 4);
@@ -92,7 +92,7 @@ TEST_CASE("no votes: zero percentages and no winner; ties go to the earliest opt
   CHECK(m.poll(1, kT0, 1)->winner_option_id == 12);
 }
 
-TEST_CASE("single choice keeps the first ballot; multiple choice adds new options only") {
+TEST_CASE("single choice keeps the first ballot, multiple choice adds new options only") {
   ReadModels m;
   Log log(m);
   seed(log, 3);
