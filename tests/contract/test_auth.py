@@ -267,6 +267,8 @@ def test_gather_register_login_profile(server):
     assert r.status_code == 401
     assert_gather_error(r.json(), "not_authenticated")
 
+    r = requests.post(server.url("/api/v1/auth/logout/"), headers=bearer(login["access"]), json={"refresh": 7})
+    assert r.status_code == 400 and r.json()["details"] == {"refresh": ["Not a valid string."]}
     r = requests.post(server.url("/api/v1/auth/logout/"), headers=bearer(login["access"]),
                       json={"refresh": login["refresh"]})
     assert r.status_code == 200 and r.json() == {"message": "Successfully logged out"}

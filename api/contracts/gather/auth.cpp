@@ -130,13 +130,23 @@ net::awaitable<Response> login(Exchange& ex) {
                            {"user", user_summary(signed_in->user)}});
 }
 
-net::awaitable<Response> refresh(Exchange& ex) {
+namespace {
+
+// The refresh token a body names ({"refresh": "..."}), or the refusal.
+std::optional<Response> refresh_token_of(const Exchange& ex, std::string& token) {
   json body;
-  if (auto refused = parse_object(ex, body)) co_return std::move(*refused);
-  std::string token;
+  if (auto refused = parse_object(ex, body)) return refused;
   std::vector<FieldError> errors;
   auth::read_strings(body, {{"refresh", &token}}, false, kFieldErrors, errors);
-  if (!errors.empty()) co_return invalid_input(ex, std::move(errors));
+  if (!errors.empty()) return invalid_input(ex, std::move(errors));
+  return std::nullopt;
+}
+
+}  // namespace
+
+net::awaitable<Response> refresh(Exchange& ex) {
+  std::string token;
+  if (auto refused = refresh_token_of(ex, token)) co_return std::move(*refused);
   auto tokens = co_await auth::refresh(ex, token, auth::RefreshMode::kRotate);
   if (!tokens) co_return failure(ex, tokens.status());
   co_return make_response(ex.req, http::status::ok, {{"access", tokens->access}, {"refresh", tokens->refresh}});
@@ -145,12 +155,8 @@ net::awaitable<Response> refresh(Exchange& ex) {
 net::awaitable<Response> logout(Exchange& ex) {
   Principal who;
   if (auto refused = authenticate(ex, who)) co_return std::move(*refused);
-  json body;
-  if (auto refused = parse_object(ex, body)) co_return std::move(*refused);
   std::string token;
-  std::vector<FieldError> errors;
-  auth::read_strings(body, {{"refresh", &token}}, false, kFieldErrors, errors);
-  if (!errors.empty()) co_return invalid_input(ex, std::move(errors));
+  if (auto refused = refresh_token_of(ex, token)) co_return std::move(*refused);
   if (Status st = co_await auth::logout_refresh(ex, who, token); !st) {
     if (st.code() == Code::kInvalidArgument)
       co_return error(ex, http::status::bad_request, "token_not_valid", st.message(), {field("refresh", st.message())});
