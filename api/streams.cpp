@@ -36,12 +36,22 @@ ApiError query_error(std::string_view name, const Status& s) {
   return validation_error({FieldError{{"query", std::string(name)}, s.message(), "int_parsing"}});
 }
 
-// The limit asked for: default when absent, at least 1, lowered to the cap.
-Result<uint64_t> page_limit(const Exchange& ex) {
-  auto n = query_number(ex, "limit", kStreamDefaultLimit);
-  if (!n) return n;
-  if (*n == 0) return invalid("Input should be greater than or equal to 1", "limit");
-  return std::min(*n, kStreamMaxLimit);
+// The page a request asks for: after `from` (default 0), `limit` entries
+// (default when absent, at least 1, lowered to the cap).
+struct PageQuery {
+  uint64_t after = 0;
+  uint64_t limit = 0;
+};
+
+// Reads `out` from the query; the 422 naming the bad parameter otherwise.
+std::optional<ApiError> read_page(const Exchange& ex, PageQuery& out) {
+  auto from = query_number(ex, "from", 0);
+  if (!from) return query_error("from", from.status());
+  auto limit = query_number(ex, "limit", kStreamDefaultLimit);
+  if (limit && *limit == 0) limit = invalid("Input should be greater than or equal to 1", "limit");
+  if (!limit) return query_error("limit", limit.status());
+  out = {*from, std::min(*limit, kStreamMaxLimit)};
+  return std::nullopt;
 }
 
 bool wants_ndjson(const Request& req) {
@@ -151,13 +161,11 @@ net::awaitable<Response> all(Exchange& ex) {
   auto who = ex.service.authenticate(ex);
   if (!who) co_return error_response(ex, from_status(who.status()));
   if (!who->is_superuser) co_return error_response(ex, from_status(forbidden("Superuser privileges required")));
-  auto from = query_number(ex, "from", 0);
-  if (!from) co_return error_response(ex, query_error("from", from.status()));
-  auto limit = page_limit(ex);
-  if (!limit) co_return error_response(ex, query_error("limit", limit.status()));
+  PageQuery asked;
+  if (auto bad = read_page(ex, asked)) co_return error_response(ex, std::move(*bad));
 
   const EventStore& store = ex.service.store();
-  uint64_t after = *from, n = *limit;
+  uint64_t after = asked.after, n = asked.limit;
   auto events = co_await ex.service.run_blocking([&store, after, n] { return read_log(store, after, n); });
   if (!events) co_return error_response(ex, from_status(events.status()));
   uint64_t next = events->empty() ? after : events->back()["position"].get<uint64_t>();
@@ -176,13 +184,11 @@ net::awaitable<Response> entity(Exchange& ex) {
   if (stream.category == Category::None || ec != std::errc() || stream.id <= 0 ||
       !may_read(ex.service, *who, stream))
     co_return error_response(ex, not_found_error("Stream not found"));
-  auto from = query_number(ex, "from", 0);
-  if (!from) co_return error_response(ex, query_error("from", from.status()));
-  auto limit = page_limit(ex);
-  if (!limit) co_return error_response(ex, query_error("limit", limit.status()));
+  PageQuery asked;
+  if (auto bad = read_page(ex, asked)) co_return error_response(ex, std::move(*bad));
 
   const EventStore& store = ex.service.store();
-  uint64_t after = *from, n = *limit;
+  uint64_t after = asked.after, n = asked.limit;
   auto page = co_await ex.service.run_blocking(
       [&store, stream, after, n] { return read_entity(store, stream, after, n); });
   if (!page) co_return error_response(ex, from_status(page.status()));
