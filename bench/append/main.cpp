@@ -4,8 +4,6 @@
 // the size the writer formed. Prints both and their ratio.
 //
 // Usage: bench_append [--seconds S] [--dir DIR]   (DIR on the disk to measure; default /tmp)
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "app/system.hpp"
+#include "bench/raw_sync.hpp"
 #include "commands/writer.hpp"
 #include "projections/read_models.hpp"
 #include "storage/rocksdb_event_store.hpp"
@@ -115,32 +114,14 @@ WriterRun run_writer(const fs::path& dir, int submitters, double seconds) {
 // The ceiling: bare RocksDB, the same bytes, WriteBatch of `batch` entries,
 // sync=true, for `seconds`.
 double run_raw(const fs::path& dir, const std::vector<std::string>& bytes, size_t batch, double seconds) {
-  fs::remove_all(dir);
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  rocksdb::DB* raw = nullptr;
-  if (!rocksdb::DB::Open(options, dir.string(), &raw).ok()) std::exit(1);
-  std::unique_ptr<rocksdb::DB> db(raw);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  uint64_t position = 0, written = 0;
-  auto started = Steady::now();
-  auto deadline = started + std::chrono::duration<double>(seconds);
-  while (Steady::now() < deadline) {
-    rocksdb::WriteBatch wb;
-    for (size_t i = 0; i < batch; ++i) {
-      ++position;
-      char key[8];
-      for (int b = 0; b < 8; ++b) key[b] = static_cast<char>(position >> (56 - 8 * b));
-      wb.Put(rocksdb::Slice(key, 8), bytes[position % bytes.size()]);
-    }
-    if (!db->Write(wo, &wb).ok()) std::exit(1);
-    written += batch;
+  auto r = bench::raw_sync_loop(dir, batch, seconds, [&](uint64_t position) -> std::string_view {
+    return bytes[position % bytes.size()];
+  });
+  if (!r) {
+    std::fprintf(stderr, "bench_append: %s\n", r.status().message().c_str());
+    std::exit(1);
   }
-  double elapsed = std::chrono::duration<double>(Steady::now() - started).count();
-  db.reset();
-  fs::remove_all(dir);
-  return written / elapsed;
+  return r->writes / r->seconds;
 }
 
 }  // namespace
