@@ -3,12 +3,21 @@
 // run: a bare RocksDB loop writing the same bytes with sync=true in batches of
 // the size the writer formed. Prints both and their ratio.
 //
+// Submitters wait two ways: as threads blocked on a future each (every
+// completion wakes a thread), and as chains of completion callbacks resumed
+// on a pool of two threads, the way the server's IO threads resume the
+// coroutines that submitted.
+//
 // Usage: bench_append [--seconds S] [--dir DIR]   (DIR on the disk to measure; default /tmp)
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,7 +57,15 @@ cmd::CommandEnvelope schedule(int64_t owner, uint64_t n) {
   return c;
 }
 
-WriterRun run_writer(const fs::path& dir, int submitters, double seconds) {
+[[noreturn]] void refused(const Status& s) {
+  std::fprintf(stderr, "refused: %s\n", s.to_string().c_str());
+  std::exit(1);
+}
+
+// How the concurrent submitters wait for their commands.
+enum class Submitters { kThreads, kCallbacks };
+
+WriterRun run_writer(const fs::path& dir, int submitters, double seconds, Submitters mode) {
   fs::remove_all(dir);
   auto store = storage::RocksEventStore::open(dir.string(), {});
   if (!store) {
@@ -76,23 +93,47 @@ WriterRun run_writer(const fs::path& dir, int submitters, double seconds) {
 
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> done{0};
-  std::vector<std::thread> threads;
   auto started = Steady::now();
-  for (int i = 0; i < submitters; ++i)
-    threads.emplace_back([&, i] {
-      uint64_t n = 0;
-      while (!stop) {
-        auto r = writer.submit(schedule(owners[i], n++)).get();
-        if (!r.status.is_ok()) {
-          std::fprintf(stderr, "refused: %s\n", r.status.to_string().c_str());
-          std::exit(1);
+  if (mode == Submitters::kThreads) {
+    // Each submitter a thread of its own, blocked on its command's future.
+    std::vector<std::thread> threads;
+    for (int i = 0; i < submitters; ++i)
+      threads.emplace_back([&, i] {
+        uint64_t n = 0;
+        while (!stop) {
+          auto r = writer.submit(schedule(owners[i], n++)).get();
+          if (!r.status.is_ok()) refused(r.status);
+          ++done;
         }
-        ++done;
-      }
-    });
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (auto& t : threads) t.join();
+      });
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    stop = true;
+    for (auto& t : threads) t.join();
+  } else {
+    // As the server submits: each submitter a chain of completions, resumed
+    // on a pool of two threads (the server's IO threads), which builds and
+    // submits its next command.
+    boost::asio::thread_pool io(2);
+    std::atomic<int> running{submitters};
+    std::function<void(int, uint64_t)> next = [&](int i, uint64_t n) {
+      writer.submit(schedule(owners[i], n), [&, i, n](cmd::CommandResult r) {
+        boost::asio::post(io, [&, i, n, r = std::move(r)] {
+          if (!r.status.is_ok()) refused(r.status);
+          ++done;
+          if (stop) {
+            --running;
+          } else {
+            next(i, n + 1);
+          }
+        });
+      });
+    };
+    for (int i = 0; i < submitters; ++i) boost::asio::post(io, [&, i] { next(i, 0); });
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    stop = true;
+    while (running > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    io.join();
+  }
   double elapsed = std::chrono::duration<double>(Steady::now() - started).count();
   auto after = writer.stats();
   writer.stop();
@@ -136,15 +177,18 @@ int main(int argc, char** argv) {
   }
   fs::path dir = base / ("almanac-bench-append-" + std::to_string(::getpid()));
   std::printf("bench/append: %.1f s per measurement, data in %s\n", seconds, base.c_str());
-  std::printf("%-11s %14s %11s %16s %8s\n", "submitters", "writer cmd/s", "mean batch",
+  std::printf("%-11s %-9s %14s %11s %16s %8s\n", "submitters", "waiting", "writer cmd/s", "mean batch",
               "raw sync cmd/s", "ratio");
-  for (int submitters : {1, 8, 64}) {
-    WriterRun w = run_writer(dir, submitters, seconds);
-    size_t batch = std::max<size_t>(1, static_cast<size_t>(w.mean_batch + 0.5));
-    double raw = run_raw(dir, w.sample_bytes, batch, seconds);
-    std::printf("%-11d %14.0f %11.1f %16.0f %7.1f%%\n", submitters, w.commands_per_s, w.mean_batch,
-                raw, 100.0 * w.commands_per_s / raw);
-    std::fflush(stdout);
+  for (Submitters mode : {Submitters::kThreads, Submitters::kCallbacks}) {
+    for (int submitters : {1, 8, 64}) {
+      WriterRun w = run_writer(dir, submitters, seconds, mode);
+      size_t batch = std::max<size_t>(1, static_cast<size_t>(w.mean_batch + 0.5));
+      double raw = run_raw(dir, w.sample_bytes, batch, seconds);
+      std::printf("%-11d %-9s %14.0f %11.1f %16.0f %7.1f%%\n", submitters,
+                  mode == Submitters::kThreads ? "threads" : "callbacks", w.commands_per_s, w.mean_batch,
+                  raw, 100.0 * w.commands_per_s / raw);
+      std::fflush(stdout);
+    }
   }
   return 0;
 }
