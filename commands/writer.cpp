@@ -1,11 +1,36 @@
 #include "commands/writer.hpp"
 
-#include <map>
+#include <pthread.h>
+
 #include <utility>
 
 #include "commands/decide.hpp"
 
 namespace almanac::cmd {
+
+namespace {
+
+Status writes_suspended() {
+  return unavailable("writes are suspended after a storage failure; restart the server to recover");
+}
+
+// The envelope an accepted transaction will have once appended, so that later
+// commands are decided against it.
+void apply_tentative(WriteState& state, const Transaction& tx, uint64_t& next_position) {
+  for (const PendingEvent& pe : tx.events) {
+    Envelope e;
+    e.position = next_position++;
+    e.category = pe.stream.category;
+    e.stream_id = pe.stream.id;
+    e.version = pe.expected_version + 1;
+    e.recorded_at = tx.recorded_at;
+    e.actor_id = tx.actor_id;
+    e.payload = pe.payload;
+    apply(state, e);
+  }
+}
+
+}  // namespace
 
 Writer::Writer(EventStore& store, WriteState& state, Clock& clock, IdSource& ids, Options options)
     : store_(store), state_(state), clock_(clock), ids_(ids), options_(options) {}
@@ -14,9 +39,16 @@ Writer::~Writer() { stop(); }
 
 void Writer::start() {
   std::lock_guard lock(mu_);
-  if (thread_.joinable()) return;
+  if (decide_thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { run(); });
+  {
+    std::lock_guard stage_lock(stage_mu_);
+    deciding_done_ = false;
+    committing_done_ = false;
+  }
+  finish_thread_ = std::thread([this] { run_finish(); });
+  commit_thread_ = std::thread([this] { run_commit(); });
+  decide_thread_ = std::thread([this] { run_decide(); });
 }
 
 void Writer::stop() {
@@ -25,13 +57,18 @@ void Writer::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  // The deciding thread drains the queue, hands over its last stage and says
+  // it is done; the committing thread then commits every stage and says so;
+  // the finishing thread then finishes them all.
+  if (decide_thread_.joinable()) decide_thread_.join();
+  if (commit_thread_.joinable()) commit_thread_.join();
+  if (finish_thread_.joinable()) finish_thread_.join();
 }
 
 void Writer::submit(CommandEnvelope command, Completion done) {
   {
     std::lock_guard lock(mu_);
-    if (!stopping_ && thread_.joinable()) {
+    if (!stopping_ && decide_thread_.joinable()) {
       queue_.push_back(Item{std::move(command), std::move(done)});
       cv_.notify_one();
       return;
@@ -57,76 +94,144 @@ WriterStats Writer::stats() const {
   return stats_;
 }
 
-void Writer::run() {
-  std::vector<Item> items;
+void Writer::run_decide() {
+  pthread_setname_np(pthread_self(), "writer");  // shown by top -H, perf, gdb
   for (;;) {
+    // A full stage still waiting for the committing thread is left to it.
+    {
+      std::unique_lock stage_lock(stage_mu_);
+      stage_cv_.wait(stage_lock,
+                     [&] { return ready_ == nullptr || ready_->items.size() < options_.max_batch; });
+    }
+    std::vector<Item> items;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
-      size_t n = std::min(queue_.size(), options_.max_batch);
-      items.clear();
+      if (queue_.empty()) break;  // stopping and drained
+      const size_t n = std::min(queue_.size(), options_.max_batch);
       items.reserve(n);
       for (size_t i = 0; i < n; ++i) {
         items.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    process(items);
+    if (failed()) {
+      for (Item& item : items) item.done(CommandResult{writes_suspended(), {}, false});
+      continue;
+    }
+
+    // The commands join the stage waiting for the committing thread, when it
+    // has not taken it yet: everything that arrives while a batch syncs is
+    // written by the next sync.
+    std::unique_ptr<Stage> stage;
+    bool alone = false;  // nothing else decided and not yet finished
+    {
+      std::lock_guard stage_lock(stage_mu_);
+      stage = std::move(ready_);
+      alone = !stage && finished_seq_ == decided_seq_;
+      std::erase_if(keys_in_flight_, [&](const auto& kv) { return kv.second <= committed_seq_; });
+    }
+    if (!stage) {
+      stage = std::make_unique<Stage>();
+      stage->seq = ++decided_seq_;
+    }
+    // Nothing in flight: take the positions from the store, which is the
+    // truth if anyone else appended meanwhile.
+    if (alone) next_position_ = store_.head() + 1;
+    decide_into(*stage, std::move(items));
+
+    // A small batch alone in the pipeline is cheaper finished here: two
+    // hand-overs would add two thread wake-ups to its latency and save nothing.
+    if (alone && stage->items.size() <= kInlineBatch) {
+      commit_stage(*stage);
+      finish_stage(*stage);
+      std::lock_guard stage_lock(stage_mu_);
+      committed_seq_ = finished_seq_ = stage->seq;
+      continue;
+    }
+    {
+      std::lock_guard stage_lock(stage_mu_);
+      ready_ = std::move(stage);
+    }
+    stage_cv_.notify_all();
+  }
+  {
+    std::lock_guard stage_lock(stage_mu_);
+    deciding_done_ = true;
+  }
+  stage_cv_.notify_all();
+}
+
+void Writer::run_commit() {
+  pthread_setname_np(pthread_self(), "writer-commit");
+  for (;;) {
+    std::unique_ptr<Stage> stage;
+    {
+      std::unique_lock stage_lock(stage_mu_);
+      stage_cv_.wait(stage_lock, [&] { return ready_ != nullptr || deciding_done_; });
+      if (!ready_) break;  // deciding is done and every stage committed
+      stage = std::move(ready_);
+    }
+    stage_cv_.notify_all();  // the deciding thread may prepare the next one
+    commit_stage(*stage);
+    {
+      std::unique_lock stage_lock(stage_mu_);
+      committed_seq_ = stage->seq;
+      stage_cv_.wait(stage_lock, [&] { return committed_.size() < kCommittedStages; });
+      committed_.push_back(std::move(stage));
+    }
+    stage_cv_.notify_all();
+  }
+  {
+    std::lock_guard stage_lock(stage_mu_);
+    committing_done_ = true;
+  }
+  stage_cv_.notify_all();
+}
+
+void Writer::run_finish() {
+  pthread_setname_np(pthread_self(), "writer-finish");
+  for (;;) {
+    std::unique_ptr<Stage> stage;
+    {
+      std::unique_lock stage_lock(stage_mu_);
+      stage_cv_.wait(stage_lock, [&] { return !committed_.empty() || committing_done_; });
+      if (committed_.empty()) return;  // every stage finished
+      stage = std::move(committed_.front());
+      committed_.pop_front();
+    }
+    stage_cv_.notify_all();  // the committing thread may hand over the next one
+    finish_stage(*stage);
+    {
+      std::lock_guard stage_lock(stage_mu_);
+      finished_seq_ = stage->seq;
+    }
   }
 }
 
-namespace {
-
-// The envelope an accepted transaction will have once appended, so that later
-// commands of the same batch are decided against it.
-void apply_tentative(WriteState& state, const Transaction& tx, uint64_t& next_position) {
-  for (const PendingEvent& pe : tx.events) {
-    Envelope e;
-    e.position = next_position++;
-    e.category = pe.stream.category;
-    e.stream_id = pe.stream.id;
-    e.version = pe.expected_version + 1;
-    e.recorded_at = tx.recorded_at;
-    e.actor_id = tx.actor_id;
-    e.payload = pe.payload;
-    apply(state, e);
-  }
+void Writer::wait_committed(uint64_t seq) {
+  std::unique_lock stage_lock(stage_mu_);
+  stage_cv_.wait(stage_lock, [&] { return committed_seq_ >= seq; });
 }
 
-}  // namespace
+void Writer::decide_into(Stage& stage, std::vector<Item> items) {
+  const size_t first = stage.items.size();
+  for (Item& item : items) stage.items.push_back(std::move(item));
+  stage.slots.resize(stage.items.size());
 
-void Writer::process(std::vector<Item>& items) {
-  if (failed()) {
-    for (Item& item : items)
-      item.done(CommandResult{unavailable("writes are suspended after a storage failure; "
-                                          "restart the server to recover"),
-                              {}, false});
-    return;
-  }
-
-  // What becomes of each item: a transaction of the batch, an immediate
-  // result, or the same result as an earlier item with the same key.
-  struct Slot {
-    int tx = -1;                   // index into `batch`
-    int same_as = -1;              // index into `items`
-    CommandResult result;          // when tx < 0 && same_as < 0
-    Status refusal;                // a refusal that still appends (session reuse)
-  };
-  std::vector<Slot> slots(items.size());
   std::vector<Transaction> batch;
-  std::map<std::pair<int64_t, std::string>, int> keys_in_batch;
-  uint64_t next_position = store_.head() + 1;
-
-  for (size_t i = 0; i < items.size(); ++i) {
-    const CommandEnvelope& c = items[i].command;
-    Slot& slot = slots[i];
+  for (size_t i = first; i < stage.items.size(); ++i) {
+    const CommandEnvelope& c = stage.items[i].command;
+    Slot& slot = stage.slots[i];
     if (!c.idempotency_key.empty()) {
       auto key = std::make_pair(c.actor_id, c.idempotency_key);
-      if (auto it = keys_in_batch.find(key); it != keys_in_batch.end()) {
+      if (auto it = stage.keys.find(key); it != stage.keys.end()) {
         slot.same_as = it->second;
         continue;
       }
+      // In a batch still committing: its record is durable once that batch is.
+      if (auto it = keys_in_flight_.find(key); it != keys_in_flight_.end() && it->second != stage.seq)
+        wait_committed(it->second);
       auto found = store_.find_idempotent(c.actor_id, c.idempotency_key);
       if (!found) {
         slot.result.status = found.status();
@@ -145,14 +250,13 @@ void Writer::process(std::vector<Item>& items) {
         }
         continue;
       }
-      keys_in_batch.emplace(key, static_cast<int>(i));
+      stage.keys.emplace(std::move(key), static_cast<int>(i));
     }
 
     Decision d = decide(state_, c, clock_, ids_);
     if (d.events.empty()) {
-      slot.result.status = d.status.is_ok() ? internal_error("command decided no events")
-                                            : d.status;
-      if (!c.idempotency_key.empty()) keys_in_batch.erase({c.actor_id, c.idempotency_key});
+      slot.result.status = d.status.is_ok() ? internal_error("command decided no events") : d.status;
+      if (!c.idempotency_key.empty()) stage.keys.erase({c.actor_id, c.idempotency_key});
       continue;
     }
     Transaction tx;
@@ -161,41 +265,57 @@ void Writer::process(std::vector<Item>& items) {
     tx.correlation_id = c.correlation_id;
     tx.idempotency_key = c.idempotency_key;
     tx.events = std::move(d.events);
-    apply_tentative(state_, tx, next_position);
-    slot.tx = static_cast<int>(batch.size());
+    apply_tentative(state_, tx, next_position_);
+    slot.tx = static_cast<int>(stage.transactions + batch.size());
     slot.refusal = std::move(d.status);
+    if (!c.idempotency_key.empty()) keys_in_flight_.insert_or_assign({c.actor_id, c.idempotency_key}, stage.seq);
     batch.push_back(std::move(tx));
   }
 
+  if (batch.empty()) return;
+  stage.transactions += batch.size();
+  stage.prepared = store_.prepare(std::move(batch), std::move(stage.prepared));
+}
+
+void Writer::commit_stage(Stage& stage) {
+  if (!stage.prepared) return;
+  // After a failure nothing more is committed: this batch was decided
+  // against state holding the failed one.
+  if (failed()) return;
+  stage.results = store_.commit(std::move(stage.prepared));
+  bool broken = stage.results.size() != stage.transactions;
+  for (auto& r : stage.results)
+    if (!r || r->duplicate) broken = true;  // decided state no longer matches the log
+  if (broken) {
+    std::lock_guard lock(mu_);
+    failed_ = true;
+  }
+}
+
+void Writer::finish_stage(Stage& stage) {
+  std::vector<Slot>& slots = stage.slots;
+  std::vector<Result<AppendOutcome>>& results = stage.results;
   std::vector<Envelope> committed;
-  if (!batch.empty()) {
-    size_t tx_count = batch.size();
-    auto results = store_.append(std::move(batch));
-    bool broken = results.size() != tx_count;
-    for (auto& r : results)
-      if (!r || r->duplicate) broken = true;  // decided state no longer matches the log
-    if (broken) {
-      std::lock_guard lock(mu_);
-      failed_ = true;
+  for (Slot& slot : slots) {
+    if (slot.tx < 0) continue;
+    if (results.empty()) {  // not committed: a failure came first
+      slot.result.status = writes_suspended();
+      continue;
     }
-    for (size_t i = 0; i < items.size(); ++i) {
-      Slot& slot = slots[i];
-      if (slot.tx < 0) continue;
-      if (static_cast<size_t>(slot.tx) >= results.size()) {
-        slot.result.status = internal_error("the store returned fewer results than transactions");
-        continue;
-      }
-      auto& r = results[slot.tx];
-      if (!r) {
-        slot.result.status = r.status();
-        continue;
-      }
-      slot.result.status = slot.refusal;
-      slot.result.duplicate = r->duplicate;
-      slot.result.events = r->events;
-      if (!r->duplicate)
-        for (Envelope& e : r->events) committed.push_back(std::move(e));
+    if (static_cast<size_t>(slot.tx) >= results.size()) {
+      slot.result.status = internal_error("the store returned fewer results than transactions");
+      continue;
     }
+    auto& r = results[slot.tx];
+    if (!r) {
+      slot.result.status = r.status();
+      continue;
+    }
+    slot.result.status = slot.refusal;
+    slot.result.duplicate = r->duplicate;
+    slot.result.events = r->events;
+    if (!r->duplicate)
+      for (Envelope& e : r->events) committed.push_back(std::move(e));
   }
 
   if (!committed.empty())
@@ -204,7 +324,7 @@ void Writer::process(std::vector<Item>& items) {
   {
     std::lock_guard lock(mu_);
     stats_.batches += committed.empty() ? 0 : 1;
-    stats_.commands += items.size();
+    stats_.commands += stage.items.size();
     stats_.events += committed.size();
   }
 
@@ -215,7 +335,7 @@ void Writer::process(std::vector<Item>& items) {
     slot.result = slots[slot.same_as].result;
     if (slot.result.status.is_ok()) slot.result.duplicate = true;
   }
-  for (size_t i = 0; i < items.size(); ++i) items[i].done(std::move(slots[i].result));
+  for (size_t i = 0; i < stage.items.size(); ++i) stage.items[i].done(std::move(slots[i].result));
 
   if (!committed.empty())
     for (const BatchHook& hook : publish_hooks_) hook(committed);

@@ -1,4 +1,4 @@
-// The single writer: the one thread that owns decide + append + apply.
+// The single writer: decide + append + apply, in one order, for everyone.
 //
 // Any thread submits commands; the writer drains whatever is queued into one
 // batch, decides each command against state that already includes the earlier
@@ -7,10 +7,21 @@
 // caller (who can therefore read their own write), runs the publish hooks
 // (subscribers). No command is acknowledged before its events are durable.
 //
+// Three threads share the work as a pipeline. The deciding thread owns the
+// write state: it drains, decides and has the store prepare (check and
+// encode) batch N+2 while the committing thread makes batch N+1 durable and
+// the finishing thread applies batch N to the read models, completes its
+// callers and publishes it. Each batch is decided against state that already
+// holds the batches before it, which is safe because nothing after a failed
+// batch is ever committed (below). A command whose idempotency key is in a
+// batch still being committed waits for that commit, then gets the result as
+// a duplicate.
+//
 // Failure: if the store refuses a batch (I/O error, full disk) the write state
-// already holds the batch's tentative events, so the writer stops accepting
-// writes: every pending and later command gets Unavailable until restart,
-// where replay rebuilds the state from what is durable.
+// already holds the batch's tentative events (and the next batch's), so the
+// writer stops accepting writes: every pending and later command gets
+// Unavailable until restart, where replay rebuilds the state from what is
+// durable.
 #pragma once
 
 #include <condition_variable>
@@ -18,9 +29,13 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "commands/command.hpp"
@@ -37,7 +52,8 @@ struct CommandResult {
 };
 
 using Completion = std::function<void(CommandResult)>;
-// Called on the writer thread with each committed batch, in log order.
+// Called on the writer's finishing thread with each committed batch, in log
+// order.
 using BatchHook = std::function<void(std::span<const Envelope>)>;
 
 struct WriterStats {
@@ -53,7 +69,7 @@ class Writer {
   };
 
   // `store`, `state`, `clock` and `ids` must outlive the writer; from start()
-  // on, only the writer thread touches `state`.
+  // on, only the deciding thread touches `state`, `clock` and `ids`.
   Writer(EventStore& store, WriteState& state, Clock& clock, IdSource& ids, Options options);
   Writer(EventStore& store, WriteState& state, Clock& clock, IdSource& ids)
       : Writer(store, state, clock, ids, Options{}) {}
@@ -70,8 +86,8 @@ class Writer {
   // Stops taking new commands, completes everything already queued, joins.
   void stop();
 
-  // Thread-safe. `done` runs on the writer thread: keep it short (post
-  // elsewhere). After stop(), completes at once with Unavailable.
+  // Thread-safe. `done` runs on one of the writer's threads: keep it short
+  // (post elsewhere). After stop(), completes at once with Unavailable.
   void submit(CommandEnvelope command, Completion done);
   std::future<CommandResult> submit(CommandEnvelope command);
 
@@ -83,9 +99,39 @@ class Writer {
     CommandEnvelope command;
     Completion done;
   };
+  // What becomes of each item of a batch: a transaction of the batch, an
+  // immediate result, or the same result as an earlier item with its key.
+  struct Slot {
+    int tx = -1;                   // index into the batch's transactions
+    int same_as = -1;              // index into the batch's items
+    CommandResult result;          // when tx < 0 && same_as < 0
+    Status refusal;                // a refusal that still appends (session reuse)
+  };
+  // One batch on its way from the deciding to the committing thread.
+  struct Stage {
+    uint64_t seq = 0;
+    std::vector<Item> items;
+    std::vector<Slot> slots;
+    size_t transactions = 0;
+    std::unique_ptr<PreparedAppend> prepared;  // null when nothing is appended
+    std::vector<Result<AppendOutcome>> results;  // from the commit; empty if none
+    std::map<std::pair<int64_t, std::string>, int> keys;  // idempotency key -> item
+  };
+  // Committed stages that may wait for the finishing thread.
+  static constexpr size_t kCommittedStages = 2;
+  // Batches up to this size, with nothing ahead of them, are committed and
+  // finished by the deciding thread itself.
+  static constexpr size_t kInlineBatch = 1;
 
-  void run();
-  void process(std::vector<Item>& items);
+  void run_decide();
+  void run_commit();
+  void run_finish();
+  // Decides `items` into `stage` and has the store prepare them onto it.
+  void decide_into(Stage& stage, std::vector<Item> items);
+  void commit_stage(Stage& stage);
+  void finish_stage(Stage& stage);
+  // Deciding thread: blocks until stage `seq` has been committed (or refused).
+  void wait_committed(uint64_t seq);
 
   EventStore& store_;
   WriteState& state_;
@@ -101,7 +147,26 @@ class Writer {
   bool stopping_ = false;         // guarded by mu_
   bool failed_ = false;           // guarded by mu_
   WriterStats stats_;             // guarded by mu_
-  std::thread thread_;
+
+  // The hand-overs between the threads: at most one decided stage waits while
+  // another commits; committed stages queue for the finishing thread.
+  std::mutex stage_mu_;
+  std::condition_variable stage_cv_;
+  std::unique_ptr<Stage> ready_;                  // guarded by stage_mu_
+  std::deque<std::unique_ptr<Stage>> committed_;  // guarded by stage_mu_
+  bool deciding_done_ = false;                    // guarded by stage_mu_
+  bool committing_done_ = false;                  // guarded by stage_mu_
+  uint64_t committed_seq_ = 0;                    // guarded by stage_mu_
+  uint64_t finished_seq_ = 0;                     // guarded by stage_mu_
+
+  // Deciding thread only.
+  uint64_t decided_seq_ = 0;
+  uint64_t next_position_ = 1;
+  std::map<std::pair<int64_t, std::string>, uint64_t> keys_in_flight_;  // key -> stage
+
+  std::thread decide_thread_;
+  std::thread commit_thread_;
+  std::thread finish_thread_;
 };
 
 }  // namespace almanac::cmd

@@ -1,12 +1,15 @@
 // EventStore: the append-only log as the core sees it. storage/ implements it
 // on RocksDB (durable) and in memory (tests); commands/ appends through it.
 //
-// Thread safety: append() is called by one thread at a time (the writer);
-// every read may run concurrently with it and with each other.
+// Thread safety: prepare() is called by one thread at a time, and commit()
+// (or append()) by one thread at a time; the two may run concurrently, so
+// that a writer checks and encodes one batch while the one before it syncs.
+// Every read may run concurrently with them and with each other.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +44,13 @@ struct AppendOutcome {
   bool duplicate = false;
 };
 
+// A batch prepare() has checked and encoded, waiting for commit(). Each store
+// keeps in it what its write needs.
+class PreparedAppend {
+ public:
+  virtual ~PreparedAppend() = default;
+};
+
 // Visits raw log entries in position order; return false to stop early.
 using ScanFn = std::function<bool(uint64_t position, std::string_view bytes)>;
 
@@ -53,7 +63,27 @@ class EventStore {
   // expected version is stale (counting earlier transactions of the batch),
   // the outcome otherwise. Unavailable/Internal for all when the write fails;
   // nothing of the batch is then visible. Returns only after the data is durable.
-  virtual std::vector<Result<AppendOutcome>> append(std::vector<Transaction> batch) = 0;
+  std::vector<Result<AppendOutcome>> append(std::vector<Transaction> batch) {
+    return commit(prepare(std::move(batch)));
+  }
+
+  // append() in two steps. prepare() checks and encodes `batch` as if every
+  // batch prepared before it had been committed: their stream versions and
+  // idempotency keys count, and its positions follow theirs. Nothing is
+  // written or visible. commit() writes one prepared batch durably and returns
+  // what append() would, one result per transaction prepared into it; batches
+  // are committed once each, in the order they were prepared. When a commit
+  // fails, the batches prepared before that failure and not yet committed
+  // fail too, with Unavailable (they assumed it).
+  std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch) {
+    return prepare(std::move(batch), nullptr);
+  }
+  // The same, adding `batch` onto `onto` when given: the batch prepared last,
+  // not yet committed. The transactions of both are then written by its one
+  // commit, so that a batch can grow while the one before it is being synced.
+  virtual std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch,
+                                                  std::unique_ptr<PreparedAppend> onto) = 0;
+  virtual std::vector<Result<AppendOutcome>> commit(std::unique_ptr<PreparedAppend> prepared) = 0;
 
   // Last assigned position (0 for an empty log).
   virtual uint64_t head() const = 0;

@@ -15,7 +15,24 @@ std::vector<Envelope> MemoryEventStore::read_positions_locked(
   return out;
 }
 
-std::vector<Result<AppendOutcome>> MemoryEventStore::append(std::vector<Transaction> batch) {
+namespace {
+
+struct MemoryPrepared final : PreparedAppend {
+  std::vector<Transaction> batch;
+};
+
+}  // namespace
+
+std::unique_ptr<PreparedAppend> MemoryEventStore::prepare(std::vector<Transaction> batch,
+                                                          std::unique_ptr<PreparedAppend> onto) {
+  if (!onto) onto = std::make_unique<MemoryPrepared>();
+  auto& into = static_cast<MemoryPrepared&>(*onto).batch;
+  for (Transaction& tx : batch) into.push_back(std::move(tx));
+  return onto;
+}
+
+std::vector<Result<AppendOutcome>> MemoryEventStore::commit(std::unique_ptr<PreparedAppend> prepared) {
+  std::vector<Transaction>& batch = static_cast<MemoryPrepared&>(*prepared).batch;
   std::unique_lock lock(mu_);
   std::vector<Result<AppendOutcome>> results;
   results.reserve(batch.size());
@@ -29,7 +46,7 @@ std::vector<Result<AppendOutcome>> MemoryEventStore::append(std::vector<Transact
         continue;
       }
     }
-    Status problem = check_transaction(tx, [this](StreamId stream) -> Result<uint64_t> {
+    Status problem = check_transaction(tx, [this](StreamId stream, uint64_t) -> Result<uint64_t> {
       auto found = streams_.find(stream);
       return found == streams_.end() ? uint64_t{0} : uint64_t{found->second.size()};
     });

@@ -23,8 +23,13 @@ class MemoryEventStore final : public EventStore {
   MemoryEventStore() = default;
 
   // A transaction with no events succeeds with an empty outcome and records
-  // nothing; InvalidArgument for an event without category or payload.
-  std::vector<Result<AppendOutcome>> append(std::vector<Transaction> batch) override;
+  // nothing; InvalidArgument for an event without category or payload. The
+  // checks run at commit(), which is never refused: commits in the order
+  // prepared see the same versions and keys prepare() would have.
+  using EventStore::prepare;
+  std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch,
+                                          std::unique_ptr<PreparedAppend> onto) override;
+  std::vector<Result<AppendOutcome>> commit(std::unique_ptr<PreparedAppend> prepared) override;
   uint64_t head() const override;
   uint64_t stream_version(StreamId stream) const override;
   Status scan(uint64_t from, uint64_t limit, const ScanFn& fn) const override;

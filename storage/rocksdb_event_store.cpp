@@ -2,6 +2,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/table.h>
@@ -53,8 +54,13 @@ rocksdb::ReadOptions bulk_read_options() {
 // cache warm instead of reading ahead.
 constexpr uint64_t kBulkScanThreshold = 4096;
 
+// `point_reads`: the family is asked for keys that are mostly absent (is
+// there a next version of this stream? was this idempotency key used?), so
+// its files carry bloom filters that answer without a block read. The
+// memtable has none: filling one would lengthen every durable write, which
+// is what limits the writer, to shorten lookups made on another thread.
 rocksdb::ColumnFamilyOptions family_options(const std::shared_ptr<rocksdb::Cache>& cache,
-                                            size_t block_size) {
+                                            size_t block_size, bool point_reads) {
   rocksdb::ColumnFamilyOptions cf;
   // LZ4 packs the log about as small as Snappy (RocksDB's default) and
   // decompresses in about half the time: a third of a full scan's CPU was
@@ -63,6 +69,9 @@ rocksdb::ColumnFamilyOptions family_options(const std::shared_ptr<rocksdb::Cache
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.block_size = block_size;
+  if (point_reads) {
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf.level_compaction_dynamic_level_bytes = true;
   return cf;
@@ -102,10 +111,10 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::open(const std::string
   // The log is written and read in position order: large blocks make scans
   // cheaper; the index and meta are read by key and keep small blocks.
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, family_options(cache, 4 << 10)},
-      {keys::kLogFamily, family_options(cache, 32 << 10)},
-      {keys::kStreamsFamily, family_options(cache, 4 << 10)},
-      {keys::kMetaFamily, family_options(cache, 4 << 10)},
+      {rocksdb::kDefaultColumnFamilyName, family_options(cache, 4 << 10, false)},
+      {keys::kLogFamily, family_options(cache, 32 << 10, false)},
+      {keys::kStreamsFamily, family_options(cache, 4 << 10, true)},
+      {keys::kMetaFamily, family_options(cache, 4 << 10, true)},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
@@ -265,6 +274,36 @@ Result<uint64_t> RocksEventStore::current_version(StreamId stream) const {
   return versions_.emplace(stream, *loaded).first->second;
 }
 
+Result<bool> RocksEventStore::has_version(StreamId stream, uint64_t version) const {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), streams_cf_, keys::stream_key(stream, version), &value);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) return from_rocks(s, "cannot read the version of stream " + stream_text(stream));
+  if (value.size() != 8) return data_loss("damaged stream index entry in stream " + stream_text(stream));
+  return keys::get_u64(value.data()) <= head_.load(std::memory_order_acquire);
+}
+
+Result<uint64_t> RocksEventStore::version_expecting(StreamId stream, uint64_t expected) const {
+  {
+    std::shared_lock lock(versions_mu_);
+    auto it = versions_.find(stream);
+    if (it != versions_.end()) return it->second;
+  }
+  // Versions are contiguous from 1: the stream is at `expected` exactly when
+  // it has that version (or expected is 0) and not the next one. Most
+  // appends create streams, and the index's bloom filters answer "not the
+  // next one" for them without touching a block.
+  auto next = has_version(stream, expected + 1);
+  if (!next) return next.status();
+  if (!*next) {
+    auto at = expected == 0 ? Result<bool>(true) : has_version(stream, expected);
+    if (!at) return at.status();
+    if (*at) return expected;
+  }
+  return current_version(stream);  // a conflict: the exact version names it
+}
+
 uint64_t RocksEventStore::stream_version(StreamId stream) const {
   auto v = current_version(stream);
   return v ? *v : 0;
@@ -293,30 +332,72 @@ Result<std::vector<Envelope>> RocksEventStore::read_positions(
   return out;
 }
 
-std::vector<Result<AppendOutcome>> RocksEventStore::append(std::vector<Transaction> batch) {
-  std::vector<Result<AppendOutcome>> results;
-  results.reserve(batch.size());
-  if (options_.read_only) {
-    for (size_t i = 0; i < batch.size(); ++i)
-      results.emplace_back(failed_precondition("event store is open read-only"));
-    return results;
-  }
+namespace {
 
-  const uint64_t first = head_.load(std::memory_order_relaxed) + 1;
-  uint64_t next = first;
-  rocksdb::WriteBatch wb;
+// A batch encoded into one WriteBatch, with what commit() publishes after it.
+struct RocksPrepared final : PreparedAppend {
+  std::vector<Result<AppendOutcome>> results;
+  rocksdb::WriteBatch write;
+  uint64_t seq = 0;        // 0: nothing to write
+  uint64_t first = 0;      // the positions it assigns
+  uint64_t last = 0;
+  size_t accepted = 0;     // transactions with events
+  size_t events = 0;
+  // Each stream's version after it.
+  std::unordered_map<StreamId, uint64_t, StreamIdHash> versions;
+};
+
+std::vector<Result<AppendOutcome>> all_failed(size_t n, const Status& why) {
+  return std::vector<Result<AppendOutcome>>(n, Result<AppendOutcome>(why));
+}
+
+Status appends_ended() {
+  return unavailable("an earlier write to the event store failed; appends are refused until it is "
+                     "opened again");
+}
+
+}  // namespace
+
+void RocksEventStore::forget_committed() {
+  const uint64_t committed = committed_seq_.load(std::memory_order_acquire);
+  if (committed == prepared_seq_) {
+    pending_versions_.clear();
+    pending_keys_.clear();
+    prepared_head_ = head_.load(std::memory_order_acquire);
+    return;
+  }
+  std::erase_if(pending_versions_, [&](const auto& kv) { return kv.second.seq <= committed; });
+  std::erase_if(pending_keys_, [&](const auto& kv) { return kv.second.seq <= committed; });
+}
+
+std::unique_ptr<PreparedAppend> RocksEventStore::prepare(std::vector<Transaction> batch,
+                                                         std::unique_ptr<PreparedAppend> onto) {
+  std::unique_ptr<RocksPrepared> prepared(static_cast<RocksPrepared*>(onto.release()));
+  if (!prepared) prepared = std::make_unique<RocksPrepared>();
+  std::vector<Result<AppendOutcome>>& results = prepared->results;
+  if (options_.read_only || broken_.load(std::memory_order_acquire)) {
+    const Status why = options_.read_only ? failed_precondition("event store is open read-only")
+                                          : appends_ended();
+    for (size_t i = 0; i < batch.size(); ++i) results.emplace_back(why);
+    return prepared;
+  }
+  forget_committed();
+  results.reserve(results.size() + batch.size());
+
+  // A batch grown onto keeps its sequence number: one commit writes it all.
+  const uint64_t seq = prepared->seq != 0 ? prepared->seq : prepared_seq_ + 1;
+  uint64_t next = prepared_head_ + 1;
+  rocksdb::WriteBatch& wb = prepared->write;
   // Versions after the transactions accepted so far in this batch.
-  std::unordered_map<StreamId, uint64_t, StreamIdHash> batch_versions;
-  // (actor, key) of accepted transactions -> index into results.
-  std::map<std::pair<int64_t, std::string>, size_t> batch_keys;
-  size_t accepted = 0, events = 0;
+  std::unordered_map<StreamId, uint64_t, StreamIdHash>& batch_versions = prepared->versions;
+  size_t events = 0;
 
   for (Transaction& tx : batch) {
     if (!tx.idempotency_key.empty()) {
-      auto in_batch = batch_keys.find({tx.actor_id, tx.idempotency_key});
-      if (in_batch != batch_keys.end()) {
-        AppendOutcome dup{results[in_batch->second]->events, true};
-        results.emplace_back(std::move(dup));
+      // Earlier in this batch or in a batch still being committed.
+      if (auto pending = pending_keys_.find({tx.actor_id, tx.idempotency_key});
+          pending != pending_keys_.end()) {
+        results.emplace_back(AppendOutcome{pending->second.events, true});
         continue;
       }
       auto recorded = find_idempotent(tx.actor_id, tx.idempotency_key);
@@ -335,9 +416,11 @@ std::vector<Result<AppendOutcome>> RocksEventStore::append(std::vector<Transacti
     }
 
     // Check the whole transaction before touching the batch: it is all or nothing.
-    Status problem = check_transaction(tx, [&](StreamId stream) -> Result<uint64_t> {
+    Status problem = check_transaction(tx, [&](StreamId stream, uint64_t expected) -> Result<uint64_t> {
       if (auto b = batch_versions.find(stream); b != batch_versions.end()) return b->second;
-      return current_version(stream);
+      if (auto p = pending_versions_.find(stream); p != pending_versions_.end())
+        return p->second.version;
+      return version_expecting(stream, expected);
     });
     if (!problem) {
       results.emplace_back(problem);
@@ -349,9 +432,8 @@ std::vector<Result<AppendOutcome>> RocksEventStore::append(std::vector<Transacti
     std::vector<uint64_t> positions;
     positions.reserve(tx.events.size());
     for (PendingEvent& pe : tx.events) {
-      uint64_t& version = batch_versions[pe.stream];
-      if (version == 0) version = pe.expected_version;
-      ++version;
+      auto [slot, added] = batch_versions.try_emplace(pe.stream, pe.expected_version);
+      const uint64_t version = ++slot->second;
       Envelope e;
       e.position = next++;
       e.category = pe.stream.category;
@@ -373,44 +455,60 @@ std::vector<Result<AppendOutcome>> RocksEventStore::append(std::vector<Transacti
       wb.Put(meta_cf_, keys::idempotency_key(tx.actor_id, tx.idempotency_key),
              keys::encode_positions(positions.data(), positions.size()))
           .PermitUncheckedError();
-      batch_keys[{tx.actor_id, tx.idempotency_key}] = results.size();
+      pending_keys_.insert_or_assign({tx.actor_id, tx.idempotency_key}, PendingKey{seq, outcome.events});
     }
-    if (!positions.empty()) ++accepted;
+    if (!positions.empty()) ++prepared->accepted;
     events += positions.size();
     results.emplace_back(std::move(outcome));
   }
 
-  if (events == 0) return results;
+  if (events == 0) return prepared;
+  if (prepared->seq == 0) {
+    prepared->seq = prepared_seq_ = seq;
+    prepared->first = prepared_head_ + 1;
+  }
+  prepared->events += events;
+  prepared->last = prepared_head_ = next - 1;
+  for (const auto& [stream, version] : batch_versions)
+    pending_versions_.insert_or_assign(stream, PendingVersion{seq, version});
+  return prepared;
+}
 
+std::vector<Result<AppendOutcome>> RocksEventStore::commit(std::unique_ptr<PreparedAppend> base) {
+  auto& prepared = static_cast<RocksPrepared&>(*base);
+  if (prepared.seq == 0) return std::move(prepared.results);  // refused, or nothing to write
+  if (broken_.load(std::memory_order_acquire)) return all_failed(prepared.results.size(), appends_ended());
+
+  // The position range of the batch, checked at open: a torn batch shows.
   std::string record;
-  keys::put_u64(record, first);
-  keys::put_u64(record, next - 1);
-  wb.Put(meta_cf_, slice(keys::kHeadRecord), record).PermitUncheckedError();
+  keys::put_u64(record, prepared.first);
+  keys::put_u64(record, prepared.last);
+  prepared.write.Put(meta_cf_, slice(keys::kHeadRecord), record).PermitUncheckedError();
 
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   const auto start = std::chrono::steady_clock::now();
-  rocksdb::Status s = db_->Write(wo, &wb);
+  rocksdb::Status s = db_->Write(wo, &prepared.write);
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - start)
                           .count();
   if (!s.ok()) {
-    Status failed = from_rocks(s, "append of " + std::to_string(events) + " events failed");
+    broken_.store(true, std::memory_order_release);
+    Status failed = from_rocks(s, "append of " + std::to_string(prepared.events) + " events failed");
     if (failed.code() != Code::kUnavailable) failed = unavailable(failed.message());
-    std::vector<Result<AppendOutcome>> all;
-    all.reserve(results.size());
-    for (size_t i = 0; i < results.size(); ++i) all.emplace_back(failed);
-    return all;
+    return all_failed(prepared.results.size(), failed);
   }
 
-  // Head first: a reader then never sees a stream version ahead of head().
-  head_.store(next - 1, std::memory_order_release);
   {
     std::unique_lock lock(versions_mu_);
-    for (const auto& [stream, version] : batch_versions) versions_[stream] = version;
+    for (const auto& [stream, version] : prepared.versions) versions_[stream] = version;
   }
-  if (observer_) observer_(accepted, events, wb.GetDataSize(), micros);
-  return results;
+  // Versions first, then head: a reader never sees a stream version ahead of
+  // head(). The preparing thread then forgets what it kept of this batch.
+  head_.store(prepared.last, std::memory_order_release);
+  committed_seq_.store(prepared.seq, std::memory_order_release);
+  if (observer_) observer_(prepared.accepted, prepared.events, prepared.write.GetDataSize(), micros);
+  return std::move(prepared.results);
 }
 
 Status RocksEventStore::scan(uint64_t from, uint64_t limit, const ScanFn& fn) const {

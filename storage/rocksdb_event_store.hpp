@@ -13,10 +13,12 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "events/event_store.hpp"
@@ -52,9 +54,10 @@ using AppendObserver = std::function<void(size_t transactions, size_t events, si
 // Progress of verify(): `done` out of `total` work units.
 using VerifyProgress = std::function<void(uint64_t done, uint64_t total)>;
 
-// Thread safety: as EventStore says, append() (and put_meta(), set_observer())
-// from one thread at a time; all reads, checkpoint() and verify() from any
-// thread concurrently with it. Reads see exactly the positions up to head():
+// Thread safety: as EventStore says, prepare() from one thread at a time and
+// commit() (and put_meta(), set_observer()) from one thread at a time, the
+// two concurrently; all reads, checkpoint() and verify() from any thread
+// concurrently with them. Reads see exactly the positions up to head():
 // an append becomes visible to readers all at once, after its fsync.
 class RocksEventStore final : public EventStore {
  public:
@@ -78,8 +81,13 @@ class RocksEventStore final : public EventStore {
   // payload. On a failed write every result is Unavailable, nothing becomes
   // visible, and head/version caches are unchanged (after a crash such a
   // batch may or may not be in the log: a retry with its idempotency key is
-  // safe either way).
-  std::vector<Result<AppendOutcome>> append(std::vector<Transaction> batch) override;
+  // safe either way). A failed write also ends appending until the store is
+  // opened again: every later prepare() and commit() is Unavailable, as
+  // RocksDB itself refuses writes after a failed WAL write or sync.
+  using EventStore::prepare;
+  std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch,
+                                          std::unique_ptr<PreparedAppend> onto) override;
+  std::vector<Result<AppendOutcome>> commit(std::unique_ptr<PreparedAppend> prepared) override;
   uint64_t head() const override;
   // Returns 0 when the stream is unknown, and also when the index cannot be
   // read (I/O error); append() itself never relies on this method.
@@ -119,7 +127,14 @@ class RocksEventStore final : public EventStore {
   Status check_tail();
   // The stream's committed version, from the cache or the index.
   Result<uint64_t> current_version(StreamId stream) const;
+  // The same, answered without a scan of the index when the version is
+  // `expected`: two point reads (bloom-filtered) confirm it.
+  Result<uint64_t> version_expecting(StreamId stream, uint64_t expected) const;
   Result<uint64_t> load_version(StreamId stream) const;
+  // Whether the index holds `version` of `stream` at a published position.
+  Result<bool> has_version(StreamId stream, uint64_t version) const;
+  // Drops the prepared-batch records that commits have since made durable.
+  void forget_committed();
   // Reads and decodes the envelopes at `positions`; DataLoss when one is absent.
   Result<std::vector<Envelope>> read_positions(const std::vector<uint64_t>& positions) const;
 
@@ -143,8 +158,27 @@ class RocksEventStore final : public EventStore {
   mutable std::shared_mutex versions_mu_;
   mutable std::unordered_map<StreamId, uint64_t, StreamIdHash> versions_;
 
-  // Only touched by the appender thread (see set_observer).
+  // Only touched by the committing thread (see set_observer).
   AppendObserver observer_;
+
+  // Prepared batches not yet committed. Only the preparing thread touches
+  // these; it learns what was committed from committed_seq_, which the
+  // committing thread stores after the version cache and head_.
+  struct PendingVersion {
+    uint64_t seq;      // the prepared batch that set it
+    uint64_t version;
+  };
+  struct PendingKey {
+    uint64_t seq;
+    std::vector<Envelope> events;  // the outcome a repeat of the key gets
+  };
+  uint64_t prepared_seq_ = 0;   // batches prepared so far
+  uint64_t prepared_head_ = 0;  // last position they assigned
+  std::unordered_map<StreamId, PendingVersion, StreamIdHash> pending_versions_;
+  std::map<std::pair<int64_t, std::string>, PendingKey, std::less<>> pending_keys_;
+  std::atomic<uint64_t> committed_seq_{0};
+  // Set by a failed commit; from then on nothing is appended (see above).
+  std::atomic<bool> broken_{false};
 };
 
 }  // namespace almanac::storage

@@ -9,7 +9,7 @@ std::string stream_text(StreamId s) {
 }
 
 Status check_transaction(const Transaction& tx,
-                         const std::function<Result<uint64_t>(StreamId)>& version_of) {
+                         const std::function<Result<uint64_t>(StreamId, uint64_t)>& version_of) {
   std::unordered_map<StreamId, uint64_t, StreamIdHash> tx_versions;
   for (size_t i = 0; i < tx.events.size(); ++i) {
     const PendingEvent& pe = tx.events[i];
@@ -21,7 +21,7 @@ Status check_transaction(const Transaction& tx,
     if (auto t = tx_versions.find(pe.stream); t != tx_versions.end()) {
       current = t->second;
     } else {
-      auto v = version_of(pe.stream);
+      auto v = version_of(pe.stream, pe.expected_version);
       if (!v) return v.status();
       current = *v;
     }

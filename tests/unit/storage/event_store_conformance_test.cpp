@@ -164,6 +164,74 @@ STORE_TEST("idempotency holds within one batch, and a refused transaction record
   CHECK(store.head() == 2);
 }
 
+STORE_TEST("a batch prepared while another waits for its commit counts it") {
+  TestType f;
+  EventStore& store = f.get();
+  REQUIRE(append_one(store, tx({pending(kCalA, 0, "a1")}))[0].is_ok());
+
+  std::vector<Transaction> first;
+  first.push_back(tx({pending(kCalA, 1, "a2")}, 1, "k"));
+  auto p1 = store.prepare(std::move(first));
+  // Prepared, not committed: nothing is visible yet.
+  CHECK(store.head() == 1);
+  CHECK(store.stream_version(kCalA) == 1);
+
+  std::vector<Transaction> second;
+  second.push_back(tx({pending(kCalA, 2, "a3")}));           // counts the first batch
+  second.push_back(tx({pending(kCalA, 1, "stale")}));        // does not
+  second.push_back(tx({pending(kCalB, 0, "b1")}, 1, "k"));   // the first batch's key
+  auto p2 = store.prepare(std::move(second));
+  // Grown onto the second batch: written by its one commit.
+  std::vector<Transaction> third;
+  third.push_back(tx({pending(kCalA, 3, "a4")}));
+  p2 = store.prepare(std::move(third), std::move(p2));
+
+  auto r1 = store.commit(std::move(p1));
+  REQUIRE(r1.size() == 1);
+  REQUIRE(r1[0].is_ok());
+  CHECK(positions_of(*r1[0]) == std::vector<uint64_t>{2});
+  CHECK(store.head() == 2);
+
+  auto r2 = store.commit(std::move(p2));
+  REQUIRE(r2.size() == 4);
+  REQUIRE(r2[0].is_ok());
+  CHECK(positions_of(*r2[0]) == std::vector<uint64_t>{3});
+  CHECK(r2[0]->events[0].version == 3);
+  CHECK(r2[1].status().code() == Code::kConflict);
+  REQUIRE(r2[2].is_ok());
+  CHECK(r2[2]->duplicate);
+  CHECK(positions_of(*r2[2]) == std::vector<uint64_t>{2});
+  REQUIRE(r2[3].is_ok());
+  CHECK(positions_of(*r2[3]) == std::vector<uint64_t>{4});
+  CHECK(r2[3]->events[0].version == 4);
+  CHECK(store.head() == 4);
+  CHECK(store.stream_version(kCalA) == 4);
+  CHECK(store.stream_version(kCalB) == 0);
+
+  auto all = store.read(1, 0);
+  REQUIRE(all.is_ok());
+  REQUIRE(all->size() == 4);
+  CHECK((*all)[3].payload.AsCalendarCreated()->name == "a4");
+}
+
+STORE_TEST("versions of streams written before a reopen are checked exactly") {
+  TestType f;
+  REQUIRE(append_one(f.get(), tx({pending(kCalA, 0, "a1"), pending(kCalA, 1, "a2")}))[0].is_ok());
+  EventStore& store = f.reopen();
+  // Nothing cached now: each answer comes from the index.
+  auto stale = append_one(store, tx({pending(kCalA, 1, "stale")}));
+  REQUIRE_FALSE(stale[0].is_ok());
+  CHECK(stale[0].status().code() == Code::kConflict);
+  CHECK(stale[0].status().message().find("version 2") != std::string::npos);
+  auto ahead = append_one(store, tx({pending(kCalB, 0, "b1"), pending(kCalA, 3, "ahead")}));
+  CHECK(ahead[0].status().code() == Code::kConflict);
+  auto fresh = append_one(store, tx({pending(kCalA, 0, "again")}));
+  CHECK(fresh[0].status().code() == Code::kConflict);
+  auto right = append_one(store, tx({pending(kCalA, 2, "a3"), pending(kCalB, 0, "b1")}));
+  REQUIRE(right[0].is_ok());
+  CHECK(positions_of(*right[0]) == std::vector<uint64_t>{3, 4});
+}
+
 STORE_TEST("idempotency records survive a reopen") {
   TestType f;
   auto r = append_one(f.get(), tx({pending(kUser7, 0, "u")}, 7, "signup"));

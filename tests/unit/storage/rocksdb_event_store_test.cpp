@@ -377,6 +377,42 @@ TEST_CASE("a failed write leaves nothing visible", "[storage][rocksdb]") {
   CHECK(r[0]->events[0].position == 6);
 }
 
+TEST_CASE("a failed commit fails the batch prepared behind it and ends appending", "[storage][rocksdb]") {
+  TempDir dir;
+  auto fs = std::make_shared<FailingFs>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  RocksOptions o;
+  o.env = env.get();
+  {
+    auto store = open_ok(dir.path(), o);
+    fill(*store);
+    std::vector<Transaction> first, second;
+    first.push_back(tx({pending(kCalA, 3, "lost")}));
+    second.push_back(tx({pending(kCalA, 4, "assumed the lost one")}));
+    auto p1 = store->prepare(std::move(first));
+    auto p2 = store->prepare(std::move(second));
+    fs->fail = true;
+    auto r1 = store->commit(std::move(p1));
+    fs->fail = false;
+    auto r2 = store->commit(std::move(p2));
+    REQUIRE(r1.size() == 1);
+    REQUIRE(r2.size() == 1);
+    CHECK(r1[0].status().code() == Code::kUnavailable);
+    CHECK(r2[0].status().code() == Code::kUnavailable);
+    // The disk is back, but appending stays refused until the store reopens.
+    auto later = append_one(*store, tx({pending(kCalA, 3, "later")}));
+    CHECK(later[0].status().code() == Code::kUnavailable);
+    CHECK(store->head() == 5);
+    CHECK(store->stream_version(kCalA) == 3);
+  }
+  auto store = open_ok(dir.path(), o);
+  CHECK(store->head() == 5);
+  CHECK(store->verify({}).is_ok());
+  auto r = append_one(*store, tx({pending(kCalA, 3, "retried")}));
+  REQUIRE(r[0].is_ok());
+  CHECK(r[0]->events[0].position == 6);
+}
+
 TEST_CASE("the observer sees each durable append", "[storage][rocksdb]") {
   TempDir dir;
   auto store = open_ok(dir.path());
