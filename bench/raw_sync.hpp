@@ -9,6 +9,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -24,7 +25,14 @@ struct RawSyncResult {
   uint64_t writes = 0;  // entries written
   uint64_t syncs = 0;   // WriteBatches, one fsync each
   double seconds = 0;
+  double cpu_seconds = 0;  // of the writing thread
 };
+
+inline double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 // `value(position)` gives each entry's bytes.
 template <typename ValueFn>
@@ -42,6 +50,7 @@ Result<RawSyncResult> raw_sync_loop(const std::filesystem::path& dir, size_t bat
   wo.sync = true;
   RawSyncResult out;
   const auto started = Steady::now();
+  const double cpu_started = thread_cpu_seconds();
   const auto deadline = started + std::chrono::duration<double>(seconds);
   while (Steady::now() < deadline) {
     rocksdb::WriteBatch wb;
@@ -56,6 +65,7 @@ Result<RawSyncResult> raw_sync_loop(const std::filesystem::path& dir, size_t bat
     ++out.syncs;
   }
   out.seconds = std::chrono::duration<double>(Steady::now() - started).count();
+  out.cpu_seconds = thread_cpu_seconds() - cpu_started;
   db.reset();
   std::filesystem::remove_all(dir);
   return out;

@@ -8,15 +8,20 @@
 // on a pool of two threads, the way the server's IO threads resume the
 // coroutines that submitted.
 //
-// Usage: bench_append [--seconds S] [--dir DIR]   (DIR on the disk to measure; default /tmp)
+// Usage: bench_append --help
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+#include <ctime>
 #include <functional>
 #include <string>
 #include <thread>
@@ -39,7 +44,41 @@ struct WriterRun {
   double mean_batch = 0;
   uint64_t commands = 0;
   std::vector<std::string> sample_bytes;  // encoded events, for the ceiling
+  double process_cpu = 0;                 // CPU seconds of the whole process while measuring
+  double writer_cpu = 0;                  // of the writer's own threads (writer*)
+  double write_us = 0;                    // mean time of one durable RocksDB write
 };
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// CPU seconds of this process's threads whose names start with `name`, from /proc.
+double threads_cpu_seconds(const std::string& name) {
+  double total = 0;
+  const double tick = 1.0 / ::sysconf(_SC_CLK_TCK);
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string c;
+    std::getline(comm, c);
+    if (!c.starts_with(name)) continue;
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) stime = std::stod(field);
+    }
+    total += (utime + stime) * tick;
+  }
+  return total;
+}
 
 cmd::CommandEnvelope schedule(int64_t owner, uint64_t n) {
   cmd::ScheduleEvent s;
@@ -76,6 +115,11 @@ WriterRun run_writer(const fs::path& dir, int submitters, double seconds, Submit
   proj::ReadModels models;
   app::SystemClock clock;
   app::RandomIds ids;
+  std::atomic<int64_t> write_us{0}, writes{0};
+  (*store)->set_observer([&](size_t, size_t, size_t, int64_t us) {
+    write_us += us;
+    ++writes;
+  });
   cmd::Writer writer(**store, state, clock, ids);
   writer.on_apply([&](std::span<const Envelope> b) { models.apply_batch(b); });
   writer.start();
@@ -94,6 +138,8 @@ WriterRun run_writer(const fs::path& dir, int submitters, double seconds, Submit
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> done{0};
   auto started = Steady::now();
+  const double cpu_started = process_cpu_seconds();
+  const double writer_cpu_started = threads_cpu_seconds("writer");
   if (mode == Submitters::kThreads) {
     // Each submitter a thread of its own, blocked on its command's future.
     std::vector<std::thread> threads;
@@ -135,18 +181,22 @@ WriterRun run_writer(const fs::path& dir, int submitters, double seconds, Submit
     io.join();
   }
   double elapsed = std::chrono::duration<double>(Steady::now() - started).count();
+  WriterRun out;
   auto after = writer.stats();
+  out.process_cpu = process_cpu_seconds() - cpu_started;
+  out.writer_cpu = threads_cpu_seconds("writer") - writer_cpu_started;
   writer.stop();
 
-  WriterRun out;
   out.commands = done;
+  out.write_us = double(write_us) / double(writes);
   out.commands_per_s = done / elapsed;
   out.mean_batch = double(after.commands - before.commands) / double(after.batches - before.batches);
-  (*store)->scan((*store)->head() > 1000 ? (*store)->head() - 1000 : 1, 1000,
-                 [&](uint64_t, std::string_view bytes) {
-                   out.sample_bytes.emplace_back(bytes);
-                   return true;
-                 });
+  Status sampled = (*store)->scan((*store)->head() > 1000 ? (*store)->head() - 1000 : 1, 1000,
+                                  [&](uint64_t, std::string_view bytes) {
+                                    out.sample_bytes.emplace_back(bytes);
+                                    return true;
+                                  });
+  if (!sampled) refused(sampled);
   store->reset();
   fs::remove_all(dir);
   return out;
@@ -154,7 +204,8 @@ WriterRun run_writer(const fs::path& dir, int submitters, double seconds, Submit
 
 // The ceiling: bare RocksDB, the same bytes, WriteBatch of `batch` entries,
 // sync=true, for `seconds`.
-double run_raw(const fs::path& dir, const std::vector<std::string>& bytes, size_t batch, double seconds) {
+bench::RawSyncResult run_raw(const fs::path& dir, const std::vector<std::string>& bytes, size_t batch,
+                             double seconds) {
   auto r = bench::raw_sync_loop(dir, batch, seconds, [&](uint64_t position) -> std::string_view {
     return bytes[position % bytes.size()];
   });
@@ -162,32 +213,83 @@ double run_raw(const fs::path& dir, const std::vector<std::string>& bytes, size_
     std::fprintf(stderr, "bench_append: %s\n", r.status().message().c_str());
     std::exit(1);
   }
-  return r->writes / r->seconds;
+  return *r;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   double seconds = 3;
+  int runs = 1;
   fs::path base = fs::temp_directory_path();
-  for (int i = 1; i + 1 < argc; i += 2) {
+  std::vector<int> counts{1, 8, 64};
+  std::vector<Submitters> modes{Submitters::kThreads, Submitters::kCallbacks};
+  for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--seconds") seconds = std::stod(argv[i + 1]);
-    else if (a == "--dir") base = argv[i + 1];
+    if (a == "--help" || a == "-h") {
+      std::printf(
+          "Usage: bench_append [--seconds S] [--runs N] [--dir DIR] [--submitters N[,N...]]\n"
+          "                    [--waiting threads|callbacks]\n"
+          "  --seconds S      length of each measurement (default 3)\n"
+          "  --runs N         measurements of each configuration, each with its own ceiling;\n"
+          "                   the median ratio follows them (default 1)\n"
+          "  --dir DIR        where the logs are written: the disk to measure (default %s)\n"
+          "  --submitters N   concurrent submitters, comma-separated (default 1,8,64)\n"
+          "  --waiting KIND   only submitters of this kind (default both)\n",
+          base.c_str());
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "bench_append: %s needs a value; see --help\n", a.c_str());
+      return 2;
+    }
+    std::string v = argv[++i];
+    if (a == "--seconds") {
+      seconds = std::stod(v);
+    } else if (a == "--runs") {
+      runs = std::max(1, std::stoi(v));
+    } else if (a == "--dir") {
+      base = v;
+    } else if (a == "--submitters") {
+      counts.clear();
+      for (size_t at = 0; at < v.size();) {
+        size_t comma = std::min(v.find(',', at), v.size());
+        counts.push_back(std::max(1, std::stoi(v.substr(at, comma - at))));
+        at = comma + 1;
+      }
+    } else if (a == "--waiting" && (v == "threads" || v == "callbacks")) {
+      modes = {v == "threads" ? Submitters::kThreads : Submitters::kCallbacks};
+    } else {
+      std::fprintf(stderr, "bench_append: unknown option %s %s; see --help\n", a.c_str(), v.c_str());
+      return 2;
+    }
   }
   fs::path dir = base / ("almanac-bench-append-" + std::to_string(::getpid()));
   std::printf("bench/append: %.1f s per measurement, data in %s\n", seconds, base.c_str());
-  std::printf("%-11s %-9s %14s %11s %16s %8s\n", "submitters", "waiting", "writer cmd/s", "mean batch",
-              "raw sync cmd/s", "ratio");
-  for (Submitters mode : {Submitters::kThreads, Submitters::kCallbacks}) {
-    for (int submitters : {1, 8, 64}) {
-      WriterRun w = run_writer(dir, submitters, seconds, mode);
-      size_t batch = std::max<size_t>(1, static_cast<size_t>(w.mean_batch + 0.5));
-      double raw = run_raw(dir, w.sample_bytes, batch, seconds);
-      std::printf("%-11d %-9s %14.0f %11.1f %16.0f %7.1f%%\n", submitters,
-                  mode == Submitters::kThreads ? "threads" : "callbacks", w.commands_per_s, w.mean_batch,
-                  raw, 100.0 * w.commands_per_s / raw);
-      std::fflush(stdout);
+  std::printf("%-11s %-9s %14s %11s %16s %8s   %s\n", "submitters", "waiting", "writer cmd/s",
+              "mean batch", "raw sync cmd/s", "ratio",
+              "CPU us per command: process / writer threads / raw loop; us per durable write: writer / raw");
+  for (Submitters mode : modes) {
+    for (int submitters : counts) {
+      const char* kind = mode == Submitters::kThreads ? "threads" : "callbacks";
+      std::vector<double> ratios;
+      for (int run = 0; run < runs; ++run) {
+        WriterRun w = run_writer(dir, submitters, seconds, mode);
+        size_t batch = std::max<size_t>(1, static_cast<size_t>(w.mean_batch + 0.5));
+        bench::RawSyncResult r = run_raw(dir, w.sample_bytes, batch, seconds);
+        double raw = r.writes / r.seconds;
+        ratios.push_back(w.commands_per_s / raw);
+        std::printf("%-11d %-9s %14.0f %11.1f %16.0f %7.1f%%   cpu %5.1f / %4.1f / %4.1f   write %4.0f / %4.0f\n",
+                    submitters, kind, w.commands_per_s, w.mean_batch, raw, 100.0 * ratios.back(),
+                    1e6 * w.process_cpu / w.commands, 1e6 * w.writer_cpu / w.commands,
+                    1e6 * r.cpu_seconds / r.writes, w.write_us, 1e6 * r.seconds / r.syncs);
+        std::fflush(stdout);
+      }
+      if (runs > 1) {
+        std::sort(ratios.begin(), ratios.end());
+        std::printf("%-11d %-9s %14s %11s %16s %7.1f%%   median of %d runs\n", submitters, kind, "", "", "",
+                    100.0 * ratios[ratios.size() / 2], runs);
+      }
     }
   }
   return 0;
