@@ -27,7 +27,7 @@ class Hub {
   // (on the calling thread) when it already has.
   uint64_t subscribe(HubListener listener, std::function<void()> on_shutdown = {});
   void unsubscribe(uint64_t id);
-  // Called by the writer thread after each commit.
+  // Called by the writer (one batch at a time, in log order) after each commit.
   void publish(std::span<const Envelope> batch);
   size_t subscribers() const;
   // Tells every subscriber the server is going away.

@@ -98,7 +98,7 @@ WsSession::~WsSession() {
 net::awaitable<void> WsSession::run() {
   auto self = shared_from_this();
   std::weak_ptr<WsSession> weak = self;
-  // The listener runs on the writer thread: it only posts to this strand.
+  // The listener runs on a writer thread: it only posts to this strand.
   subscription_ = service_.hub().subscribe(
       [weak](const SharedBatch& batch) {
         if (auto s = weak.lock()) net::post(s->strand_, [s, batch] { s->deliver(batch); });

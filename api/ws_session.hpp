@@ -26,8 +26,8 @@
 //   messages carry positions say where to resume). Memory per session is
 //   bounded by the limit; the kernel send buffer is bounded too
 //   (kWsSendBufferBytes), so a reader that stops reading is detected soon.
-// - Batches from the hub arrive on the writer thread and are posted to the
-//   session's strand; nothing else runs on the writer thread.
+// - Batches from the hub arrive on a writer thread and are posted to the
+//   session's strand; nothing else runs on the writer's threads.
 // - Protocol ping/pong: a ping goes out when nothing has arrived for half of
 //   ServerConfig::idle_timeout_s; a peer from which nothing (not even a pong)
 //   arrives for the whole idle timeout is disconnected.

@@ -10,7 +10,7 @@
 // and poll deadlines are set relative to it.
 //
 // Not thread-safe: one producer calls next(); observe() may be called from the
-// writer thread and is guarded internally.
+// writer's threads and is guarded internally.
 #pragma once
 
 #include <cstdint>

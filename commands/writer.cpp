@@ -155,11 +155,7 @@ void Writer::run_decide() {
     }
     stage_cv_.notify_all();
   }
-  {
-    std::lock_guard stage_lock(stage_mu_);
-    deciding_done_ = true;
-  }
-  stage_cv_.notify_all();
+  announce(deciding_done_);
 }
 
 void Writer::run_commit() {
@@ -182,9 +178,13 @@ void Writer::run_commit() {
     }
     stage_cv_.notify_all();
   }
+  announce(committing_done_);
+}
+
+void Writer::announce(bool& done) {
   {
     std::lock_guard stage_lock(stage_mu_);
-    committing_done_ = true;
+    done = true;
   }
   stage_cv_.notify_all();
 }

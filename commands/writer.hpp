@@ -52,8 +52,9 @@ struct CommandResult {
 };
 
 using Completion = std::function<void(CommandResult)>;
-// Called on the writer's finishing thread with each committed batch, in log
-// order.
+// Called by the writer with each committed batch, in log order, one batch at
+// a time: on its finishing thread, or on its deciding thread for a lone
+// command with nothing else in flight.
 using BatchHook = std::function<void(std::span<const Envelope>)>;
 
 struct WriterStats {
@@ -130,6 +131,8 @@ class Writer {
   void decide_into(Stage& stage, std::vector<Item> items);
   void commit_stage(Stage& stage);
   void finish_stage(Stage& stage);
+  // Sets a flag guarded by stage_mu_ and wakes the other threads.
+  void announce(bool& done);
   // Deciding thread: blocks until stage `seq` has been committed (or refused).
   void wait_committed(uint64_t seq);
 

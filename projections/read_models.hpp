@@ -8,8 +8,8 @@
 // docs/read-models.md describes every model, index and notification rule.
 //
 // Concurrency contract (one writer, many readers):
-// - apply_batch() is called by the single writer thread only: after each
-//   durable commit, and during replay. It takes the exclusive lock once per
+// - apply_batch() is called by one thread at a time, the writer's: after
+//   each durable commit, and during replay. It takes the exclusive lock once per
 //   batch, for the apply alone, so readers see either none or all of a batch,
 //   never part of it.
 // - Every query takes the shared lock, copies what it needs into plain view

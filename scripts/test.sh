@@ -13,8 +13,9 @@ echo "== build (ThreadSanitizer) for the concurrency tests"
 scripts/build.sh tsan unit_projections unit_app
 
 echo "== concurrency tests under ThreadSanitizer"
-TSAN_OPTIONS="halt_on_error=1" build/tsan/unit_projections "[concurrency]"
-TSAN_OPTIONS="halt_on_error=1" build/tsan/unit_app "[concurrency]"
+tsan_options="halt_on_error=1 suppressions=$PWD/tests/tsan.supp"
+TSAN_OPTIONS="$tsan_options" build/tsan/unit_projections "[concurrency]"
+TSAN_OPTIONS="$tsan_options" build/tsan/unit_app "[concurrency]"
 
 echo "== black-box tests against the binary"
 /usr/bin/python3 -m pytest -q tests/contract --almanac build/asan/almanac

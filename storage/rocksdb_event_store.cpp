@@ -499,13 +499,14 @@ std::vector<Result<AppendOutcome>> RocksEventStore::commit(std::unique_ptr<Prepa
     return all_failed(prepared.results.size(), failed);
   }
 
+  // Head first: a reader then never sees a stream version ahead of head().
+  // Then the versions, and only then may the preparing thread forget what it
+  // kept of this batch, since it looks in the version cache next.
+  head_.store(prepared.last, std::memory_order_release);
   {
     std::unique_lock lock(versions_mu_);
     for (const auto& [stream, version] : prepared.versions) versions_[stream] = version;
   }
-  // Versions first, then head: a reader never sees a stream version ahead of
-  // head(). The preparing thread then forgets what it kept of this batch.
-  head_.store(prepared.last, std::memory_order_release);
   committed_seq_.store(prepared.seq, std::memory_order_release);
   if (observer_) observer_(prepared.accepted, prepared.events, prepared.write.GetDataSize(), micros);
   return std::move(prepared.results);
