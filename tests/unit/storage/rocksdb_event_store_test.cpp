@@ -122,6 +122,18 @@ class FailingFs final : public rocksdb::FileSystemWrapper {
   std::atomic<bool> fail{false};
 };
 
+// A directory whose stores write their WAL through a FailingFs.
+struct FailingDisk {
+  TempDir dir;
+  std::shared_ptr<FailingFs> fs = std::make_shared<FailingFs>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  RocksOptions options() const {
+    RocksOptions o;
+    o.env = env.get();
+    return o;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("reopening keeps events, versions, idempotency and meta", "[storage][rocksdb]") {
@@ -330,13 +342,11 @@ TEST_CASE("a read-only store reads and refuses writes", "[storage][rocksdb]") {
 }
 
 TEST_CASE("a failed write leaves nothing visible", "[storage][rocksdb]") {
-  TempDir dir;
-  auto fs = std::make_shared<FailingFs>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
-  RocksOptions o;
-  o.env = env.get();
+  FailingDisk disk;
+  auto& fs = disk.fs;
+  const RocksOptions o = disk.options();
   {
-    auto store = open_ok(dir.path(), o);
+    auto store = open_ok(disk.dir.path(), o);
     fill(*store);
     int observed = 0;
     store->set_observer([&](size_t, size_t, size_t, int64_t) { ++observed; });
@@ -367,7 +377,7 @@ TEST_CASE("a failed write leaves nothing visible", "[storage][rocksdb]") {
     CHECK_FALSE(key->has_value());
     fs->fail = false;
   }
-  auto store = open_ok(dir.path(), o);
+  auto store = open_ok(disk.dir.path(), o);
   CHECK(store->head() == 5);
   CHECK(store->stream_version(kCalA) == 3);
   CHECK(store->verify({}).is_ok());
@@ -378,13 +388,11 @@ TEST_CASE("a failed write leaves nothing visible", "[storage][rocksdb]") {
 }
 
 TEST_CASE("a failed commit fails the batch prepared behind it and ends appending", "[storage][rocksdb]") {
-  TempDir dir;
-  auto fs = std::make_shared<FailingFs>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
-  RocksOptions o;
-  o.env = env.get();
+  FailingDisk disk;
+  auto& fs = disk.fs;
+  const RocksOptions o = disk.options();
   {
-    auto store = open_ok(dir.path(), o);
+    auto store = open_ok(disk.dir.path(), o);
     fill(*store);
     std::vector<Transaction> first, second;
     first.push_back(tx({pending(kCalA, 3, "lost")}));
@@ -405,7 +413,7 @@ TEST_CASE("a failed commit fails the batch prepared behind it and ends appending
     CHECK(store->head() == 5);
     CHECK(store->stream_version(kCalA) == 3);
   }
-  auto store = open_ok(dir.path(), o);
+  auto store = open_ok(disk.dir.path(), o);
   CHECK(store->head() == 5);
   CHECK(store->verify({}).is_ok());
   auto r = append_one(*store, tx({pending(kCalA, 3, "retried")}));
