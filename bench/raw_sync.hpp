@@ -9,7 +9,6 @@
 #include <rocksdb/write_batch.h>
 
 #include <chrono>
-#include <ctime>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -17,6 +16,7 @@
 #include <string_view>
 #include <utility>
 
+#include "events/clock.hpp"
 #include "events/status.hpp"
 
 namespace almanac::bench {
@@ -28,11 +28,6 @@ struct RawSyncResult {
   double cpu_seconds = 0;  // of the writing thread
 };
 
-inline double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 // `value(position)` gives each entry's bytes.
 template <typename ValueFn>

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include <time.h>
+#include "events/clock.hpp"
 
 namespace almanac::cmd {
 
@@ -72,13 +72,6 @@ class Broadcast {
   size_t capacity_;
   bool closed_ = false;              // guarded by mu_
 };
-
-// CPU time of the calling thread, in seconds.
-double thread_cpu_seconds() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
 
 }  // namespace
 

@@ -66,7 +66,9 @@ struct WriterStats {
 class Writer {
  public:
   struct Options {
-    size_t max_batch = 4096;      // commands drained into one group commit at most
+    // Commands drained at once; a batch waiting for its commit takes no more
+    // once it holds this many.
+    size_t max_batch = 4096;
   };
 
   // `store`, `state`, `clock` and `ids` must outlive the writer; from start()

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ctime>
 
 #include "events/schema_generated.h"
 
@@ -21,6 +22,19 @@ class IdSource {
   // A random (version 4) UUID.
   virtual ev::Uuid uuid() = 0;
 };
+
+// CPU seconds used so far by the calling thread and by the whole process:
+// what replay's statistics and the benchmarks report. Not for decide().
+inline double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+inline double process_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 // A clock a test moves by hand.
 class ManualClock final : public Clock {

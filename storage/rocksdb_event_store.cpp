@@ -261,12 +261,15 @@ Result<uint64_t> RocksEventStore::load_version(StreamId stream) const {
   return uint64_t{0};
 }
 
+std::optional<uint64_t> RocksEventStore::cached_version(StreamId stream) const {
+  std::shared_lock lock(versions_mu_);
+  auto it = versions_.find(stream);
+  if (it == versions_.end()) return std::nullopt;
+  return it->second;
+}
+
 Result<uint64_t> RocksEventStore::current_version(StreamId stream) const {
-  {
-    std::shared_lock lock(versions_mu_);
-    auto it = versions_.find(stream);
-    if (it != versions_.end()) return it->second;
-  }
+  if (auto cached = cached_version(stream)) return *cached;
   auto loaded = load_version(stream);
   if (!loaded) return loaded;
   std::unique_lock lock(versions_mu_);
@@ -285,11 +288,7 @@ Result<bool> RocksEventStore::has_version(StreamId stream, uint64_t version) con
 }
 
 Result<uint64_t> RocksEventStore::version_expecting(StreamId stream, uint64_t expected) const {
-  {
-    std::shared_lock lock(versions_mu_);
-    auto it = versions_.find(stream);
-    if (it != versions_.end()) return it->second;
-  }
+  if (auto cached = cached_version(stream)) return *cached;
   // Versions are contiguous from 1: the stream is at `expected` exactly when
   // it has that version (or expected is 0) and not the next one. Most
   // appends create streams, and the index's bloom filters answer "not the

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -125,6 +126,8 @@ class RocksEventStore final : public EventStore {
   RocksEventStore(std::string dir, const RocksOptions& options);
 
   Status check_tail();
+  // The stream's committed version if the cache holds it.
+  std::optional<uint64_t> cached_version(StreamId stream) const;
   // The stream's committed version, from the cache or the index.
   Result<uint64_t> current_version(StreamId stream) const;
   // The same, answered without a scan of the index when the version is

@@ -49,12 +49,6 @@ struct WriterRun {
   double write_us = 0;                    // mean time of one durable RocksDB write
 };
 
-double process_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 // CPU seconds of this process's threads whose names start with `name`, from /proc.
 double threads_cpu_seconds(const std::string& name) {
   double total = 0;
