@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "commands/decide.hpp"
@@ -100,15 +101,15 @@ void Writer::run_decide() {
     // A full stage still waiting for the committing thread is left to it.
     {
       std::unique_lock stage_lock(stage_mu_);
-      stage_cv_.wait(stage_lock,
-                     [&] { return ready_ == nullptr || ready_->items.size() < options_.max_batch; });
+      decide_cv_.wait(stage_lock,
+                      [&] { return ready_ == nullptr || ready_->items.size() < options_.max_batch; });
     }
     std::vector<Item> items;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) break;  // stopping and drained
-      const size_t n = std::min(queue_.size(), options_.max_batch);
+      const size_t n = std::min({queue_.size(), options_.max_batch, kDecideChunk});
       items.reserve(n);
       for (size_t i = 0; i < n; ++i) {
         items.push_back(std::move(queue_.front()));
@@ -140,9 +141,15 @@ void Writer::run_decide() {
     if (alone) next_position_ = store_.head() + 1;
     decide_into(*stage, std::move(items));
 
-    // A small batch alone in the pipeline is cheaper finished here: two
-    // hand-overs would add two thread wake-ups to its latency and save nothing.
-    if (alone && stage->items.size() <= kInlineBatch) {
+    // A lone command with nothing in flight, after another such, is cheaper
+    // finished here: two hand-overs would add two thread wake-ups to its
+    // latency and save nothing. After a larger batch it goes the usual way:
+    // its sync would otherwise hold up the deciding of every command of that
+    // batch that comes back meanwhile.
+    const size_t size = stage->items.size();
+    const bool inline_batch = alone && size <= kInlineBatch && last_batch_ <= kInlineBatch;
+    last_batch_ = size;
+    if (inline_batch) {
       commit_stage(*stage);
       finish_stage(*stage);
       std::lock_guard stage_lock(stage_mu_);
@@ -153,7 +160,7 @@ void Writer::run_decide() {
       std::lock_guard stage_lock(stage_mu_);
       ready_ = std::move(stage);
     }
-    stage_cv_.notify_all();
+    commit_cv_.notify_one();
   }
   announce(deciding_done_);
 }
@@ -164,19 +171,20 @@ void Writer::run_commit() {
     std::unique_ptr<Stage> stage;
     {
       std::unique_lock stage_lock(stage_mu_);
-      stage_cv_.wait(stage_lock, [&] { return ready_ != nullptr || deciding_done_; });
+      commit_cv_.wait(stage_lock, [&] { return ready_ != nullptr || deciding_done_; });
       if (!ready_) break;  // deciding is done and every stage committed
       stage = std::move(ready_);
     }
-    stage_cv_.notify_all();  // the deciding thread may prepare the next one
+    decide_cv_.notify_one();  // a full stage was taken: the deciding thread may go on
     commit_stage(*stage);
     {
       std::unique_lock stage_lock(stage_mu_);
       committed_seq_ = stage->seq;
-      stage_cv_.wait(stage_lock, [&] { return committed_.size() < kCommittedStages; });
+      decide_cv_.notify_one();  // it may wait for this commit (an idempotency key)
+      commit_cv_.wait(stage_lock, [&] { return committed_.size() < kCommittedStages; });
       committed_.push_back(std::move(stage));
     }
-    stage_cv_.notify_all();
+    finish_cv_.notify_one();
   }
   announce(committing_done_);
 }
@@ -186,7 +194,9 @@ void Writer::announce(bool& done) {
     std::lock_guard stage_lock(stage_mu_);
     done = true;
   }
-  stage_cv_.notify_all();
+  decide_cv_.notify_all();
+  commit_cv_.notify_all();
+  finish_cv_.notify_all();
 }
 
 void Writer::run_finish() {
@@ -195,12 +205,12 @@ void Writer::run_finish() {
     std::unique_ptr<Stage> stage;
     {
       std::unique_lock stage_lock(stage_mu_);
-      stage_cv_.wait(stage_lock, [&] { return !committed_.empty() || committing_done_; });
+      finish_cv_.wait(stage_lock, [&] { return !committed_.empty() || committing_done_; });
       if (committed_.empty()) return;  // every stage finished
       stage = std::move(committed_.front());
       committed_.pop_front();
     }
-    stage_cv_.notify_all();  // the committing thread may hand over the next one
+    commit_cv_.notify_one();  // the committing thread may hand over the next one
     finish_stage(*stage);
     {
       std::lock_guard stage_lock(stage_mu_);
@@ -211,7 +221,7 @@ void Writer::run_finish() {
 
 void Writer::wait_committed(uint64_t seq) {
   std::unique_lock stage_lock(stage_mu_);
-  stage_cv_.wait(stage_lock, [&] { return committed_seq_ >= seq; });
+  decide_cv_.wait(stage_lock, [&] { return committed_seq_ >= seq; });
 }
 
 void Writer::decide_into(Stage& stage, std::vector<Item> items) {

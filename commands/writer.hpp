@@ -66,8 +66,8 @@ struct WriterStats {
 class Writer {
  public:
   struct Options {
-    // Commands drained at once; a batch waiting for its commit takes no more
-    // once it holds this many.
+    // A batch waiting for its commit takes no more commands once it holds
+    // this many.
     size_t max_batch = 4096;
   };
 
@@ -122,9 +122,14 @@ class Writer {
   };
   // Committed stages that may wait for the finishing thread.
   static constexpr size_t kCommittedStages = 2;
-  // Batches up to this size, with nothing ahead of them, are committed and
-  // finished by the deciding thread itself.
+  // Batches up to this size, with nothing ahead of them and after a batch no
+  // larger, are committed and finished by the deciding thread itself.
   static constexpr size_t kInlineBatch = 1;
+  // Commands the deciding thread takes from the queue at a time. After each
+  // such chunk the stage is offered to the committing thread, so when that
+  // thread is idle a burst starts syncing once its first chunk is decided,
+  // not once all of it is; when it is busy, the stage just keeps growing.
+  static constexpr size_t kDecideChunk = 8;
 
   void run_decide();
   void run_commit();
@@ -155,8 +160,12 @@ class Writer {
 
   // The hand-overs between the threads: at most one decided stage waits while
   // another commits; committed stages queue for the finishing thread.
+  // Each thread waits on its own condition variable, so that a hand-over
+  // wakes only the thread it concerns.
   std::mutex stage_mu_;
-  std::condition_variable stage_cv_;
+  std::condition_variable decide_cv_;
+  std::condition_variable commit_cv_;
+  std::condition_variable finish_cv_;
   std::unique_ptr<Stage> ready_;                  // guarded by stage_mu_
   std::deque<std::unique_ptr<Stage>> committed_;  // guarded by stage_mu_
   bool deciding_done_ = false;                    // guarded by stage_mu_
@@ -167,6 +176,7 @@ class Writer {
   // Deciding thread only.
   uint64_t decided_seq_ = 0;
   uint64_t next_position_ = 1;
+  size_t last_batch_ = 0;  // commands in the stage last decided into
   std::map<std::pair<int64_t, std::string>, uint64_t> keys_in_flight_;  // key -> stage
 
   std::thread decide_thread_;

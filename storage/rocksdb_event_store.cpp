@@ -148,6 +148,7 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::open(const std::string
   }
 
   if (Status st = store->check_tail(); !st) return st;
+  if (Status st = store->load_stream_bounds(); !st) return st;
   return store;
 }
 
@@ -237,6 +238,28 @@ Status RocksEventStore::check_tail() {
   return Status::ok();
 }
 
+Status RocksEventStore::load_stream_bounds() {
+  last_id_at_open_.fill(INT64_MIN);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  // One seek to the last key of each category present.
+  for (it->SeekToFirst(); it->Valid();) {
+    const auto category = static_cast<uint8_t>(it->key()[0]);
+    std::string last_of(keys::kStreamKeySize, '\xff');
+    last_of[0] = static_cast<char>(category);
+    it->SeekForPrev(last_of);
+    StreamId stream;
+    uint64_t version = 0;
+    if (!it->Valid() || !keys::parse_stream_key(view(it->key()), &stream, &version))
+      return data_loss("event store at " + dir_ + ": malformed stream index key");
+    last_id_at_open_[category] = stream.id;
+    if (category == 0xff) break;
+    it->Seek(std::string(1, static_cast<char>(category + 1)));
+  }
+  if (!it->status().ok())
+    return from_rocks(it->status(), "event store at " + dir_ + ": cannot read the stream index");
+  return Status::ok();
+}
+
 uint64_t RocksEventStore::head() const { return head_.load(std::memory_order_acquire); }
 
 Result<uint64_t> RocksEventStore::load_version(StreamId stream) const {
@@ -289,6 +312,8 @@ Result<bool> RocksEventStore::has_version(StreamId stream, uint64_t version) con
 
 Result<uint64_t> RocksEventStore::version_expecting(StreamId stream, uint64_t expected) const {
   if (auto cached = cached_version(stream)) return *cached;
+  // A stream created since open would be cached: new streams need no read.
+  if (stream.id > last_id_at_open_[static_cast<uint8_t>(stream.category)]) return uint64_t{0};
   // Versions are contiguous from 1: the stream is at `expected` exactly when
   // it has that version (or expected is 0) and not the next one. Most
   // appends create streams, and the index's bloom filters answer "not the

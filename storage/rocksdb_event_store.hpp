@@ -10,6 +10,7 @@
 // RocksDB types stay behind this header: callers see only almanac types.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -134,6 +135,8 @@ class RocksEventStore final : public EventStore {
   // `expected`: two point reads (bloom-filtered) confirm it.
   Result<uint64_t> version_expecting(StreamId stream, uint64_t expected) const;
   Result<uint64_t> load_version(StreamId stream) const;
+  // Fills last_id_at_open_ from the index.
+  Status load_stream_bounds();
   // Whether the index holds `version` of `stream` at a published position.
   Result<bool> has_version(StreamId stream, uint64_t version) const;
   // Drops the prepared-batch records that commits have since made durable.
@@ -160,6 +163,11 @@ class RocksEventStore final : public EventStore {
   // so a reader can never overwrite a newer version with an older one.
   mutable std::shared_mutex versions_mu_;
   mutable std::unordered_map<StreamId, uint64_t, StreamIdHash> versions_;
+
+  // The highest stream id of each category in the index when the store was
+  // opened (INT64_MIN when none). A stream above it that the version cache
+  // does not hold has no events: every stream written since open is cached.
+  std::array<int64_t, 256> last_id_at_open_{};
 
   // Only touched by the committing thread (see set_observer).
   AppendObserver observer_;

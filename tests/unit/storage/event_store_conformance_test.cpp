@@ -232,6 +232,34 @@ STORE_TEST("versions of streams written before a reopen are checked exactly") {
   CHECK(positions_of(*right[0]) == std::vector<uint64_t>{3, 4});
 }
 
+STORE_TEST("after a reopen, streams above, below and between those written are told apart") {
+  TestType f;
+  const StreamId cal5{Category::Calendar, 5};
+  const StreamId cal3{Category::Calendar, 3};
+  const StreamId cal9{Category::Calendar, 9};
+  const StreamId user9{Category::User, 9};
+  REQUIRE(append_one(f.get(), tx({pending(kCalA, 0, "a1"), pending(cal5, 0, "c5")}))[0].is_ok());
+  REQUIRE(append_one(f.get(), tx({pending(cal5, 1, "c5b")}))[0].is_ok());
+  EventStore& store = f.reopen();
+  // Above the highest id of the category: new, whatever the category.
+  auto above = append_one(store, tx({pending(cal9, 1, "c9")}));
+  CHECK(above[0].status().code() == Code::kConflict);
+  auto other = append_one(store, tx({pending(user9, 0, "u9"), pending(cal9, 0, "c9")}));
+  REQUIRE(other[0].is_ok());
+  // Between ids written: new too, but found so by the index.
+  auto between = append_one(store, tx({pending(cal3, 0, "c3")}));
+  REQUIRE(between[0].is_ok());
+  // The highest id written before the reopen is still at its version.
+  auto stale = append_one(store, tx({pending(cal5, 0, "again")}));
+  CHECK(stale[0].status().code() == Code::kConflict);
+  auto right = append_one(store, tx({pending(cal5, 2, "c5c"), pending(cal9, 1, "c9b")}));
+  REQUIRE(right[0].is_ok());
+  CHECK(right[0]->events[0].version == 3);
+  CHECK(right[0]->events[1].version == 2);
+  CHECK(store.stream_version(cal3) == 1);
+  CHECK(store.stream_version(user9) == 1);
+}
+
 STORE_TEST("idempotency records survive a reopen") {
   TestType f;
   auto r = append_one(f.get(), tx({pending(kUser7, 0, "u")}, 7, "signup"));
