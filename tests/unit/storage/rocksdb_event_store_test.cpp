@@ -127,10 +127,11 @@ struct FailingDisk {
   TempDir dir;
   std::shared_ptr<FailingFs> fs = std::make_shared<FailingFs>();
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
-  RocksOptions options() const {
+  // The store in `dir`, on this disk.
+  std::unique_ptr<RocksEventStore> open() const {
     RocksOptions o;
     o.env = env.get();
-    return o;
+    return open_ok(dir.path(), o);
   }
 };
 
@@ -343,15 +344,13 @@ TEST_CASE("a read-only store reads and refuses writes", "[storage][rocksdb]") {
 
 TEST_CASE("a failed write leaves nothing visible", "[storage][rocksdb]") {
   FailingDisk disk;
-  auto& fs = disk.fs;
-  const RocksOptions o = disk.options();
   {
-    auto store = open_ok(disk.dir.path(), o);
+    auto store = disk.open();
     fill(*store);
     int observed = 0;
     store->set_observer([&](size_t, size_t, size_t, int64_t) { ++observed; });
 
-    fs->fail = true;
+    disk.fs->fail = true;
     std::vector<Transaction> batch;
     batch.push_back(tx({pending(kCalA, 3, "lost")}, 1, "k3"));
     batch.push_back(tx({pending(kCalA, 0, "stale")}));
@@ -375,9 +374,9 @@ TEST_CASE("a failed write leaves nothing visible", "[storage][rocksdb]") {
     auto key = store->find_idempotent(1, "k3");
     REQUIRE(key.is_ok());
     CHECK_FALSE(key->has_value());
-    fs->fail = false;
+    disk.fs->fail = false;
   }
-  auto store = open_ok(disk.dir.path(), o);
+  auto store = disk.open();
   CHECK(store->head() == 5);
   CHECK(store->stream_version(kCalA) == 3);
   CHECK(store->verify({}).is_ok());
@@ -389,19 +388,17 @@ TEST_CASE("a failed write leaves nothing visible", "[storage][rocksdb]") {
 
 TEST_CASE("a failed commit fails the batch prepared behind it and ends appending", "[storage][rocksdb]") {
   FailingDisk disk;
-  auto& fs = disk.fs;
-  const RocksOptions o = disk.options();
   {
-    auto store = open_ok(disk.dir.path(), o);
+    auto store = disk.open();
     fill(*store);
     std::vector<Transaction> first, second;
     first.push_back(tx({pending(kCalA, 3, "lost")}));
     second.push_back(tx({pending(kCalA, 4, "assumed the lost one")}));
     auto p1 = store->prepare(std::move(first));
     auto p2 = store->prepare(std::move(second));
-    fs->fail = true;
+    disk.fs->fail = true;
     auto r1 = store->commit(std::move(p1));
-    fs->fail = false;
+    disk.fs->fail = false;
     auto r2 = store->commit(std::move(p2));
     REQUIRE(r1.size() == 1);
     REQUIRE(r2.size() == 1);
@@ -413,7 +410,7 @@ TEST_CASE("a failed commit fails the batch prepared behind it and ends appending
     CHECK(store->head() == 5);
     CHECK(store->stream_version(kCalA) == 3);
   }
-  auto store = open_ok(disk.dir.path(), o);
+  auto store = disk.open();
   CHECK(store->head() == 5);
   CHECK(store->verify({}).is_ok());
   auto r = append_one(*store, tx({pending(kCalA, 3, "retried")}));
