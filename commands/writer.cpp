@@ -305,8 +305,13 @@ void Writer::commit_stage(Stage& stage) {
 void Writer::finish_stage(Stage& stage) {
   std::vector<Slot>& slots = stage.slots;
   std::vector<Result<AppendOutcome>>& results = stage.results;
+  // Every item's result, and the committed events in log order, with the
+  // end of each item's events in `committed`.
   std::vector<Envelope> committed;
-  for (Slot& slot : slots) {
+  std::vector<size_t> ends(slots.size());
+  for (size_t i = 0; i < slots.size(); ++i) {
+    Slot& slot = slots[i];
+    ends[i] = committed.size();
     if (slot.tx < 0) continue;
     if (results.empty()) {  // not committed: a failure came first
       slot.result.status = writes_suspended();
@@ -326,10 +331,15 @@ void Writer::finish_stage(Stage& stage) {
     slot.result.events = r->events;
     if (!r->duplicate)
       for (Envelope& e : r->events) committed.push_back(std::move(e));
+    ends[i] = committed.size();
   }
-
-  if (!committed.empty())
-    for (const BatchHook& hook : apply_hooks_) hook(committed);
+  // A repeated key inside the batch gets the first item's result, marked
+  // duplicate; copied before any result is moved to its caller.
+  for (Slot& slot : slots) {
+    if (slot.same_as < 0) continue;
+    slot.result = slots[slot.same_as].result;
+    if (slot.result.status.is_ok()) slot.result.duplicate = true;
+  }
 
   {
     std::lock_guard lock(mu_);
@@ -338,14 +348,18 @@ void Writer::finish_stage(Stage& stage) {
     stats_.events += committed.size();
   }
 
-  // A repeated key inside the batch gets the first item's result, marked
-  // duplicate; copied before any result is moved to its caller.
-  for (Slot& slot : slots) {
-    if (slot.same_as < 0) continue;
-    slot.result = slots[slot.same_as].result;
-    if (slot.result.status.is_ok()) slot.result.duplicate = true;
+  // The read models take the batch a chunk of commands at a time, and each
+  // chunk's callers are completed as soon as it is applied: the first callers
+  // of a large batch need not wait for the read models to take all of it.
+  const std::span<const Envelope> events(committed);
+  size_t applied = 0;
+  for (size_t first = 0; first < stage.items.size(); first += kFinishChunk) {
+    const size_t last = std::min(first + kFinishChunk, stage.items.size());
+    if (ends[last - 1] > applied)
+      for (const BatchHook& hook : apply_hooks_) hook(events.subspan(applied, ends[last - 1] - applied));
+    applied = ends[last - 1];
+    for (size_t i = first; i < last; ++i) stage.items[i].done(std::move(slots[i].result));
   }
-  for (size_t i = 0; i < stage.items.size(); ++i) stage.items[i].done(std::move(slots[i].result));
 
   if (!committed.empty())
     for (const BatchHook& hook : publish_hooks_) hook(committed);

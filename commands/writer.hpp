@@ -3,9 +3,10 @@
 // Any thread submits commands; the writer drains whatever is queued into one
 // batch, decides each command against state that already includes the earlier
 // commands of the batch, appends the whole batch with one durable write (group
-// commit), then, in order: runs the apply hooks (read models), completes each
-// caller (who can therefore read their own write), runs the publish hooks
-// (subscribers). No command is acknowledged before its events are durable.
+// commit), then, in order: runs the apply hooks (read models) and completes
+// the callers, a chunk of commands at a time (each caller can read their own
+// write), then runs the publish hooks (subscribers). No command is
+// acknowledged before its events are durable.
 //
 // Three threads share the work as a pipeline. The deciding thread owns the
 // write state: it drains, decides and has the store prepare (check and
@@ -52,9 +53,11 @@ struct CommandResult {
 };
 
 using Completion = std::function<void(CommandResult)>;
-// Called by the writer with each committed batch, in log order, one batch at
-// a time: on its finishing thread, or on its deciding thread for a lone
-// command with nothing else in flight.
+// Called by the writer with committed events in log order, one call at a
+// time: on its finishing thread, or on its deciding thread for a lone command
+// with nothing else in flight. Apply hooks may get a batch in several
+// consecutive slices (the callers of each slice are completed after it);
+// publish hooks get each batch whole.
 using BatchHook = std::function<void(std::span<const Envelope>)>;
 
 struct WriterStats {
@@ -130,6 +133,9 @@ class Writer {
   // thread is idle a burst starts syncing once its first chunk is decided,
   // not once all of it is; when it is busy, the stage just keeps growing.
   static constexpr size_t kDecideChunk = 8;
+  // Commands the finishing thread applies to the read models at a time
+  // before completing their callers.
+  static constexpr size_t kFinishChunk = 8;
 
   void run_decide();
   void run_commit();

@@ -2,6 +2,7 @@
 // storage failure, and readers querying while it applies.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <map>
@@ -157,6 +158,57 @@ TEST_CASE("a repeated key inside one batch is a duplicate of the first") {
   REQUIRE(rc.events.size() == 1);
   CHECK(rc.events[0].position == rb.events[0].position);
   CHECK(store.head() == 2);
+}
+
+TEST_CASE("in a large batch each caller reads its write, and the first need not wait for the last") {
+  storage::MemoryEventStore store;
+  cmd::WriteState state;
+  ManualClock clock;
+  SequentialIds ids;
+  proj::ReadModels models;
+  cmd::Writer w(store, state, clock, ids);
+  // The slices the read models were given, and what each caller saw on
+  // completion: finishing-thread only until the futures are ready.
+  std::vector<std::pair<uint64_t, uint64_t>> slices;
+  std::latch in_hook(1), go(1);
+  std::atomic<int> calls{0};
+  w.on_apply([&](std::span<const Envelope> b) {
+    slices.emplace_back(b.front().position, b.back().position);
+    models.apply_batch(b);
+  });
+  w.on_publish([&](std::span<const Envelope>) {
+    if (calls++ == 0) {
+      in_hook.count_down();
+      go.wait();
+    }
+  });
+  w.start();
+  auto first = w.submit(register_user("first"));
+  in_hook.wait();  // the writer is busy: what follows queues into one batch
+  constexpr int kBatch = 40;
+  std::vector<std::future<uint64_t>> seen;  // the read models' position when each completed
+  for (int i = 0; i < kBatch; ++i) {
+    auto done = std::make_shared<std::promise<uint64_t>>();
+    seen.push_back(done->get_future());
+    w.submit(register_user("b" + std::to_string(i)), [&models, done](cmd::CommandResult r) {
+      // Its own event is applied; 0 flags a refusal.
+      done->set_value(r.status.is_ok() && models.position() >= r.events.at(0).position ? models.position() : 0);
+    });
+  }
+  go.count_down();
+  REQUIRE(first.get().status.is_ok());
+  std::vector<uint64_t> positions;
+  for (auto& f : seen) positions.push_back(f.get());
+  w.stop();
+
+  CHECK(std::count(positions.begin(), positions.end(), 0) == 0);
+  CHECK(store.head() == kBatch + 1);
+  CHECK(w.stats().batches < kBatch);
+  CHECK(positions.front() < store.head());  // the first caller was back before the batch was all applied
+  bool contiguous = !slices.empty() && slices.front().first == 1;
+  for (size_t i = 1; i < slices.size(); ++i) contiguous = contiguous && slices[i].first == slices[i - 1].second + 1;
+  CHECK(contiguous);
+  CHECK(slices.back().second == store.head());
 }
 
 TEST_CASE("a storage failure is reported and suspends writes until restart") {
