@@ -8,6 +8,13 @@
 // against this ceiling). A second ceiling writes the event bytes alone, to
 // show what the index and head record cost the disk.
 //
+// The disk's speed drifts over seconds, so the writer and the two ceilings
+// are not measured one after the other but in short windows taken in turn
+// (writer, ceiling, other ceiling, writer, ...), each ceiling window at the
+// batch size of the writer window before it; the ratios are of the totals.
+// Between its windows the writer's submitters are held, with nothing in
+// flight, and each writer window starts after a short warm-up.
+//
 // Submitters wait two ways: as threads blocked on a future each (every
 // completion wakes a thread), and as chains of completion callbacks resumed
 // on a pool of two threads, the way the server's IO threads resume the
@@ -21,15 +28,19 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <unistd.h>
-#include <ctime>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include "app/system.hpp"
@@ -44,26 +55,58 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
-struct WriterRun {
-  double commands_per_s = 0;
-  double mean_batch = 0;
-  uint64_t commands = 0;
-  std::vector<std::string> sample_bytes;  // encoded events, for the ceiling
-  double process_cpu = 0;                 // CPU seconds of the whole process while measuring
-  double writer_cpu = 0;                  // of the writer's own threads (writer*)
-  double write_us = 0;                    // mean time of one durable RocksDB write
+// The wait before each writer window's measurement starts: the submitters'
+// first commands are on their way and the batches reach their usual size.
+constexpr auto kWarmUp = std::chrono::milliseconds(20);
+
+// Sums over the writer's measured windows.
+struct WriterTotals {
+  double seconds = 0;
+  uint64_t commands = 0;     // completed by the submitters
+  uint64_t batches = 0;      // durable writes, and the commands in them:
+  uint64_t batched = 0;      //   the mean batch is batched / batches
+  double process_cpu = 0;    // CPU seconds of the whole process
+  double writer_cpu = 0;     // of the writer's own threads (writer*)
+  double write_us = 0;       // time in durable RocksDB writes,
+  uint64_t writes = 0;       //   how many,
+  uint64_t bytes = 0;        //   and the bytes in them
+  double commit_wait = 0;    // seconds the committing thread waited for a core
+
+  WriterTotals& operator+=(const WriterTotals& o) {
+    seconds += o.seconds;
+    commands += o.commands;
+    batches += o.batches;
+    batched += o.batched;
+    process_cpu += o.process_cpu;
+    writer_cpu += o.writer_cpu;
+    write_us += o.write_us;
+    writes += o.writes;
+    bytes += o.bytes;
+    commit_wait += o.commit_wait;
+    return *this;
+  }
+  double mean_batch() const { return batches ? double(batched) / double(batches) : 0; }
 };
 
-// CPU seconds of this process's threads whose names start with `name`, from /proc.
-double threads_cpu_seconds(const std::string& name) {
-  double total = 0;
-  const double tick = 1.0 / ::sysconf(_SC_CLK_TCK);
+// This process's threads (their /proc/self/task directories) whose names
+// start with `name`.
+std::vector<fs::path> threads_named(const std::string& name) {
+  std::vector<fs::path> out;
   for (const auto& task : fs::directory_iterator("/proc/self/task")) {
     std::ifstream comm(task.path() / "comm");
     std::string c;
     std::getline(comm, c);
-    if (!c.starts_with(name)) continue;
-    std::ifstream stat(task.path() / "stat");
+    if (c.starts_with(name)) out.push_back(task.path());
+  }
+  return out;
+}
+
+// CPU seconds of these threads, from /proc.
+double threads_cpu_seconds(const std::vector<fs::path>& tasks) {
+  double total = 0;
+  const double tick = 1.0 / ::sysconf(_SC_CLK_TCK);
+  for (const fs::path& task : tasks) {
+    std::ifstream stat(task / "stat");
     std::string line;
     std::getline(stat, line);
     // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
@@ -77,6 +120,15 @@ double threads_cpu_seconds(const std::string& name) {
     total += (utime + stime) * tick;
   }
   return total;
+}
+
+// Seconds a thread has waited, runnable, for a core (the second field of
+// its schedstat).
+double core_wait_seconds(const fs::path& task) {
+  std::ifstream f(task / "schedstat");
+  double run_ns = 0, wait_ns = 0;
+  f >> run_ns >> wait_ns;
+  return wait_ns / 1e9;
 }
 
 cmd::CommandEnvelope schedule(int64_t owner, uint64_t n) {
@@ -100,125 +152,248 @@ cmd::CommandEnvelope schedule(int64_t owner, uint64_t n) {
   std::exit(1);
 }
 
+[[noreturn]] void fail(const std::string& what, const Status& s) {
+  std::fprintf(stderr, "bench_append: %s: %s\n", what.c_str(), s.to_string().c_str());
+  std::exit(1);
+}
+
 // How the concurrent submitters wait for their commands.
 enum class Submitters { kThreads, kCallbacks };
 
-WriterRun run_writer(const fs::path& dir, int submitters, double seconds, Submitters mode) {
-  fs::remove_all(dir);
-  auto store = storage::RocksEventStore::open(dir.string(), {});
-  if (!store) {
-    std::fprintf(stderr, "open: %s\n", store.status().to_string().c_str());
-    std::exit(1);
-  }
-  cmd::WriteState state;
-  proj::ReadModels models;
-  app::SystemClock clock;
-  app::RandomIds ids;
-  std::atomic<int64_t> write_us{0}, writes{0};
-  (*store)->set_observer([&](size_t, size_t, size_t, int64_t us) {
-    write_us += us;
-    ++writes;
-  });
-  cmd::Writer writer(**store, state, clock, ids);
-  writer.on_apply([&](std::span<const Envelope> b) { models.apply_batch(b); });
-  writer.start();
+// A writer on its own store with its submitters, measured a window at a time.
+// Between windows the submitters are held at a gate with nothing in flight.
+class WriterBench {
+ public:
+  WriterBench(const fs::path& dir, int submitters, Submitters mode) : dir_(dir), mode_(mode) {
+    fs::remove_all(dir_);
+    auto store = storage::RocksEventStore::open(dir_.string(), {});
+    if (!store) fail("open " + dir_.string(), store.status());
+    store_ = std::move(*store);
+    store_->set_observer([this](size_t, size_t, size_t bytes, int64_t us) {
+      write_us_ += us;
+      ++writes_;
+      bytes_ += bytes;
+    });
+    writer_ = std::make_unique<cmd::Writer>(*store_, state_, clock_, ids_);
+    writer_->on_apply([this](std::span<const Envelope> b) { models_.apply_batch(b); });
+    writer_->start();
 
-  // One owner per submitter, registered first.
-  std::vector<int64_t> owners;
-  for (int i = 0; i < submitters; ++i) {
-    cmd::CommandEnvelope c;
-    c.command = cmd::RegisterUser{"bench" + std::to_string(i), "bench" + std::to_string(i) + "@example.com",
-                                  "$argon2id$bench", "", "", ""};
-    auto r = writer.submit(std::move(c)).get();
-    owners.push_back(r.events.at(0).stream_id);
+    // One owner per submitter, registered first.
+    for (int i = 0; i < submitters; ++i) {
+      cmd::CommandEnvelope c;
+      c.command = cmd::RegisterUser{"bench" + std::to_string(i), "bench" + std::to_string(i) + "@example.com",
+                                    "$argon2id$bench", "", "", ""};
+      auto r = writer_->submit(std::move(c)).get();
+      if (!r.status.is_ok()) refused(r.status);
+      owners_.push_back(r.events.at(0).stream_id);
+    }
+    writer_threads_ = threads_named("writer");  // named by now: each has run
+    committing_thread_ = threads_named("writer-commit").at(0);
+    if (mode_ == Submitters::kThreads) {
+      // Each submitter a thread of its own, blocked on its command's future.
+      for (int i = 0; i < submitters; ++i) threads_.emplace_back([this, i] { run_thread(i); });
+    } else {
+      // As the server submits: each submitter a chain of completions, resumed
+      // on a pool of two threads (the server's IO threads), which builds and
+      // submits its next command.
+      io_.emplace(2);
+      for (int i = 0; i < submitters; ++i) parked_.emplace_back(i, 0);
+    }
   }
-  auto before = writer.stats();
 
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> done{0};
-  auto started = Steady::now();
-  const double cpu_started = process_cpu_seconds();
-  const double writer_cpu_started = threads_cpu_seconds("writer");
-  if (mode == Submitters::kThreads) {
-    // Each submitter a thread of its own, blocked on its command's future.
-    std::vector<std::thread> threads;
-    for (int i = 0; i < submitters; ++i)
-      threads.emplace_back([&, i] {
-        uint64_t n = 0;
-        while (!stop) {
-          auto r = writer.submit(schedule(owners[i], n++)).get();
-          if (!r.status.is_ok()) refused(r.status);
-          ++done;
-        }
-      });
-    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-    stop = true;
-    for (auto& t : threads) t.join();
-  } else {
-    // As the server submits: each submitter a chain of completions, resumed
-    // on a pool of two threads (the server's IO threads), which builds and
-    // submits its next command.
-    boost::asio::thread_pool io(2);
-    std::atomic<int> running{submitters};
-    std::function<void(int, uint64_t)> next = [&](int i, uint64_t n) {
-      writer.submit(schedule(owners[i], n), [&, i, n](cmd::CommandResult r) {
-        boost::asio::post(io, [&, i, n, r = std::move(r)] {
-          if (!r.status.is_ok()) refused(r.status);
-          ++done;
-          if (stop) {
-            --running;
-          } else {
-            next(i, n + 1);
-          }
-        });
-      });
+  ~WriterBench() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    gate_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    if (io_) io_->join();
+    writer_->stop();
+    writer_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  WriterTotals measure(double seconds) {
+    open_gate();
+    std::this_thread::sleep_for(kWarmUp);
+    auto snapshot = [&] {
+      WriterTotals t;
+      auto stats = writer_->stats();
+      t.commands = done_;
+      t.batches = stats.batches;
+      t.batched = stats.commands;
+      t.process_cpu = process_cpu_seconds();
+      t.writer_cpu = threads_cpu_seconds(writer_threads_);
+      t.commit_wait = core_wait_seconds(committing_thread_);
+      t.write_us = double(write_us_);
+      t.writes = writes_;
+      t.bytes = bytes_;
+      return t;
     };
-    for (int i = 0; i < submitters; ++i) boost::asio::post(io, [&, i] { next(i, 0); });
+    const WriterTotals before = snapshot();
+    const auto started = Steady::now();
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-    stop = true;
-    while (running > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    io.join();
+    const WriterTotals after = snapshot();
+    WriterTotals out;
+    out.seconds = std::chrono::duration<double>(Steady::now() - started).count();
+    out.commands = after.commands - before.commands;
+    out.batches = after.batches - before.batches;
+    out.batched = after.batched - before.batched;
+    out.process_cpu = after.process_cpu - before.process_cpu;
+    out.writer_cpu = after.writer_cpu - before.writer_cpu;
+    out.write_us = after.write_us - before.write_us;
+    out.writes = after.writes - before.writes;
+    out.bytes = after.bytes - before.bytes;
+    out.commit_wait = after.commit_wait - before.commit_wait;
+    close_gate();
+    return out;
   }
-  double elapsed = std::chrono::duration<double>(Steady::now() - started).count();
-  WriterRun out;
-  auto after = writer.stats();
-  out.process_cpu = process_cpu_seconds() - cpu_started;
-  out.writer_cpu = threads_cpu_seconds("writer") - writer_cpu_started;
-  writer.stop();
 
-  out.commands = done;
-  out.write_us = double(write_us) / double(writes);
-  out.commands_per_s = done / elapsed;
-  out.mean_batch = double(after.commands - before.commands) / double(after.batches - before.batches);
-  Status sampled = (*store)->scan((*store)->head() > 1000 ? (*store)->head() - 1000 : 1, 1000,
-                                  [&](uint64_t, std::string_view bytes) {
-                                    out.sample_bytes.emplace_back(bytes);
-                                    return true;
-                                  });
-  if (!sampled) refused(sampled);
-  store->reset();
-  fs::remove_all(dir);
-  return out;
-}
-
-// The ceiling: bare RocksDB, the same bytes, WriteBatch of `batch` events,
-// sync=true, for `seconds`.
-bench::RawSyncResult run_raw(const fs::path& dir, const std::vector<std::string>& bytes, size_t batch,
-                             double seconds, bench::RawLayout layout) {
-  auto r = bench::raw_sync_loop(
-      dir, batch, seconds,
-      [&](uint64_t position) -> std::string_view { return bytes[position % bytes.size()]; }, layout);
-  if (!r) {
-    std::fprintf(stderr, "bench_append: %s\n", r.status().message().c_str());
-    std::exit(1);
+  // The encoded bytes of the last (up to) 1000 events, for the ceilings.
+  std::vector<std::string> sample_bytes() {
+    std::vector<std::string> out;
+    const uint64_t head = store_->head();
+    Status sampled = store_->scan(head > 1000 ? head - 1000 : 1, 1000, [&](uint64_t, std::string_view bytes) {
+      out.emplace_back(bytes);
+      return true;
+    });
+    if (!sampled) fail("sample the log", sampled);
+    return out;
   }
-  return *r;
+
+ private:
+  void open_gate() {
+    std::vector<std::pair<int, uint64_t>> resumed;
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+      resumed.swap(parked_);
+    }
+    gate_cv_.notify_all();
+    for (auto [i, n] : resumed) boost::asio::post(*io_, [this, i, n] { next(i, n); });
+  }
+
+  // Holds the submitters and waits until none has a command in flight.
+  void close_gate() {
+    open_ = false;
+    while (in_flight_ > 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+
+  // Counts a command in flight, unless the gate is closed: then false.
+  bool enter() {
+    ++in_flight_;
+    if (open_) return true;  // seen after the increment: close_gate waits for it
+    --in_flight_;
+    return false;
+  }
+
+  void run_thread(int i) {
+    uint64_t n = 0;
+    for (;;) {
+      if (!enter()) {
+        std::unique_lock lock(mu_);
+        gate_cv_.wait(lock, [&] { return open_ || stopping_; });
+        if (stopping_) return;
+        continue;
+      }
+      auto r = writer_->submit(schedule(owners_[i], n++)).get();
+      if (!r.status.is_ok()) refused(r.status);
+      ++done_;
+      --in_flight_;
+    }
+  }
+
+  void next(int i, uint64_t n) {
+    if (!enter()) {
+      std::unique_lock lock(mu_);
+      if (open_) {  // opened meanwhile: go on
+        lock.unlock();
+        boost::asio::post(*io_, [this, i, n] { next(i, n); });
+      } else if (!stopping_) {
+        parked_.emplace_back(i, n);
+      }
+      return;
+    }
+    writer_->submit(schedule(owners_[i], n), [this, i, n](cmd::CommandResult r) {
+      boost::asio::post(*io_, [this, i, n, r = std::move(r)] {
+        if (!r.status.is_ok()) refused(r.status);
+        ++done_;
+        --in_flight_;
+        next(i, n + 1);
+      });
+    });
+  }
+
+  fs::path dir_;
+  Submitters mode_;
+  std::unique_ptr<storage::RocksEventStore> store_;
+  cmd::WriteState state_;
+  proj::ReadModels models_;
+  app::SystemClock clock_;
+  app::RandomIds ids_;
+  std::unique_ptr<cmd::Writer> writer_;
+  std::vector<fs::path> writer_threads_;
+  fs::path committing_thread_;
+  std::vector<int64_t> owners_;
+  std::atomic<int64_t> write_us_{0};
+  std::atomic<uint64_t> writes_{0};
+  std::atomic<uint64_t> bytes_{0};
+
+  std::atomic<uint64_t> done_{0};
+  std::atomic<int> in_flight_{0};
+  std::atomic<bool> open_{false};
+  std::mutex mu_;
+  std::condition_variable gate_cv_;
+  bool stopping_ = false;                          // guarded by mu_
+  std::vector<std::pair<int, uint64_t>> parked_;  // callback chains held at the gate; guarded by mu_
+  std::vector<std::thread> threads_;
+  std::optional<boost::asio::thread_pool> io_;
+};
+
+struct Measurement {
+  WriterTotals writer;
+  bench::RawSyncResult same_writes;   // the ceiling: what the store's durable write holds
+  bench::RawSyncResult events_alone;  // the event bytes alone
+  double raw_wait = 0;                // seconds the same-writes loop waited for a core
+};
+
+// `seconds` of the writer in windows of `window`, each followed by a window of
+// each ceiling at its batch size.
+Measurement measure(const fs::path& dir, int submitters, Submitters mode, double seconds, double window) {
+  Measurement m;
+  fs::create_directories(dir);
+  WriterBench writer(dir / "writer", submitters, mode);
+  auto same_writes = bench::RawSync::open(dir / "same-writes", bench::RawLayout::kStoreWrite);
+  if (!same_writes) fail("open the ceiling", same_writes.status());
+  auto events_alone = bench::RawSync::open(dir / "events-alone", bench::RawLayout::kEntries);
+  if (!events_alone) fail("open the ceiling", events_alone.status());
+  std::vector<std::string> bytes;
+  auto value = [&](uint64_t position) -> std::string_view { return bytes[position % bytes.size()]; };
+  const int windows = std::max(1, static_cast<int>(seconds / window + 0.5));
+  for (int k = 0; k < windows; ++k) {
+    WriterTotals w = writer.measure(window);
+    m.writer += w;
+    if (bytes.empty()) bytes = writer.sample_bytes();
+    const size_t batch = std::max<size_t>(1, static_cast<size_t>(w.mean_batch() + 0.5));
+    const double waited = core_wait_seconds("/proc/thread-self");
+    auto r = (*same_writes)->run(batch, window, value);
+    if (!r) fail("the ceiling", r.status());
+    m.same_writes += *r;
+    m.raw_wait += core_wait_seconds("/proc/thread-self") - waited;
+    auto e = (*events_alone)->run(batch, window, value);
+    if (!e) fail("the ceiling", e.status());
+    m.events_alone += *e;
+  }
+  return m;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   double seconds = 3;
+  double window = 0.25;
   int runs = 1;
   fs::path base = fs::temp_directory_path();
   std::vector<int> counts{1, 8, 64};
@@ -227,9 +402,11 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
       std::printf(
-          "Usage: bench_append [--seconds S] [--runs N] [--dir DIR] [--submitters N[,N...]]\n"
-          "                    [--waiting threads|callbacks]\n"
-          "  --seconds S      length of each measurement (default 3)\n"
+          "Usage: bench_append [--seconds S] [--window W] [--runs N] [--dir DIR]\n"
+          "                    [--submitters N[,N...]] [--waiting threads|callbacks]\n"
+          "  --seconds S      time the writer is measured in each measurement (default 3);\n"
+          "                   each ceiling is measured as long\n"
+          "  --window W       the writer and the ceilings take turns every W seconds (default 0.25)\n"
           "  --runs N         measurements of each configuration, each with its own ceilings;\n"
           "                   the median ratios follow them (default 1)\n"
           "  --dir DIR        where the logs are written: the disk to measure (default %s)\n"
@@ -245,6 +422,8 @@ int main(int argc, char** argv) {
     std::string v = argv[++i];
     if (a == "--seconds") {
       seconds = std::stod(v);
+    } else if (a == "--window") {
+      window = std::max(0.01, std::stod(v));
     } else if (a == "--runs") {
       runs = std::max(1, std::stoi(v));
     } else if (a == "--dir") {
@@ -264,30 +443,37 @@ int main(int argc, char** argv) {
     }
   }
   fs::path dir = base / ("almanac-bench-append-" + std::to_string(::getpid()));
-  std::printf("bench/append: %.1f s per measurement, data in %s\n", seconds, base.c_str());
+  std::printf("bench/append: %.1f s per measurement in turns of %.2f s, data in %s\n", seconds, window,
+              base.c_str());
   std::printf("%-11s %-9s %13s %6s   %-24s   %-24s   %s\n", "", "", "", "", "ceiling: same writes",
               "events alone", "");
   std::printf("%-11s %-9s %13s %6s   %14s %9s   %14s %9s   %s\n", "submitters", "waiting",
               "writer cmd/s", "batch", "raw sync cmd/s", "ratio", "raw sync cmd/s", "ratio",
-              "CPU us per command: process / writer threads / raw loop; us per durable write: writer / raw");
+              "CPU us per command: process / writer threads / raw loop; us per durable write: writer / raw;"
+              " us waited for a core per durable write by the writing thread: writer / raw;"
+              " bytes written per command: writer / raw");
   for (Submitters mode : modes) {
     for (int submitters : counts) {
       const char* kind = mode == Submitters::kThreads ? "threads" : "callbacks";
       std::vector<double> ratios, entry_ratios;
       for (int run = 0; run < runs; ++run) {
-        WriterRun w = run_writer(dir, submitters, seconds, mode);
-        size_t batch = std::max<size_t>(1, static_cast<size_t>(w.mean_batch + 0.5));
-        bench::RawSyncResult r = run_raw(dir, w.sample_bytes, batch, seconds, bench::RawLayout::kStoreWrite);
-        bench::RawSyncResult e = run_raw(dir, w.sample_bytes, batch, seconds, bench::RawLayout::kEntries);
+        Measurement m = measure(dir, submitters, mode, seconds, window);
+        fs::remove_all(dir);
+        const WriterTotals& w = m.writer;
+        const bench::RawSyncResult& r = m.same_writes;
+        const bench::RawSyncResult& e = m.events_alone;
+        const double writer = w.commands / w.seconds;
         const double raw = r.writes / r.seconds, entries = e.writes / e.seconds;
-        ratios.push_back(w.commands_per_s / raw);
-        entry_ratios.push_back(w.commands_per_s / entries);
+        ratios.push_back(writer / raw);
+        entry_ratios.push_back(writer / entries);
         std::printf("%-11d %-9s %13.0f %6.1f   %14.0f %8.1f%%   %14.0f %8.1f%%   "
-                    "cpu %5.1f / %4.1f / %4.1f   write %4.0f / %4.0f\n",
-                    submitters, kind, w.commands_per_s, w.mean_batch, raw, 100.0 * ratios.back(), entries,
+                    "cpu %5.1f / %4.1f / %4.1f   write %4.0f / %4.0f   core wait %3.0f / %3.0f   "
+                    "bytes %4.0f / %4.0f\n",
+                    submitters, kind, writer, w.mean_batch(), raw, 100.0 * ratios.back(), entries,
                     100.0 * entry_ratios.back(), 1e6 * w.process_cpu / w.commands,
-                    1e6 * w.writer_cpu / w.commands, 1e6 * r.cpu_seconds / r.writes, w.write_us,
-                    1e6 * r.seconds / r.syncs);
+                    1e6 * w.writer_cpu / w.commands, 1e6 * r.cpu_seconds / r.writes, w.write_us / w.writes,
+                    1e6 * r.seconds / r.syncs, 1e6 * w.commit_wait / w.writes, 1e6 * m.raw_wait / r.syncs,
+                    double(w.bytes) / double(w.batched), double(r.bytes) / double(r.writes));
         std::fflush(stdout);
       }
       if (runs > 1) {

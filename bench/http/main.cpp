@@ -22,8 +22,19 @@ int main(int argc, char** argv) {
   double seconds = 10;
   fs::path base = fs::temp_directory_path();
   size_t batch = 1, value_bytes = 256;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::printf("usage: bench_http [--seconds S] [--dir DIR] [--batch N] [--value-bytes B]\n"
+                  "Writes WriteBatches of N entries of B bytes with sync=true for S seconds (default 10)\n"
+                  "in a fresh directory under DIR (default %s) and prints writes/s and syncs/s.\n",
+                  base.c_str());
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "bench_http: %s needs a value; see --help\n", a.c_str());
+      return 2;
+    }
     if (a == "--seconds") seconds = std::stod(argv[i + 1]);
     else if (a == "--dir") base = argv[i + 1];
     else if (a == "--batch") batch = std::max<size_t>(1, std::stoul(argv[i + 1]));
