@@ -43,15 +43,6 @@ struct RawSyncResult {
   uint64_t bytes = 0;   // in those WriteBatches
   double seconds = 0;
   double cpu_seconds = 0;  // of the writing thread
-
-  RawSyncResult& operator+=(const RawSyncResult& o) {
-    writes += o.writes;
-    syncs += o.syncs;
-    bytes += o.bytes;
-    seconds += o.seconds;
-    cpu_seconds += o.cpu_seconds;
-    return *this;
-  }
 };
 
 class RawSync {
@@ -88,15 +79,15 @@ class RawSync {
   RawSync(const RawSync&) = delete;
   RawSync& operator=(const RawSync&) = delete;
 
-  // Writes batches of `batch` entries for `seconds`, on from the last window;
-  // `value(position)` gives each log entry's bytes.
+  // Writes batches of `batch` entries for `seconds`, on from the last window,
+  // and adds what it did to `out`; `value(position)` gives each log entry's
+  // bytes.
   template <typename ValueFn>
-  Result<RawSyncResult> run(size_t batch, double seconds, ValueFn&& value) {
+  Status run(size_t batch, double seconds, ValueFn&& value, RawSyncResult& out) {
     namespace keys = storage::keys;
     using Steady = std::chrono::steady_clock;
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    RawSyncResult out;
     const auto started = Steady::now();
     const double cpu_started = thread_cpu_seconds();
     const auto deadline = started + std::chrono::duration<double>(seconds);
@@ -125,9 +116,9 @@ class RawSync {
       out.bytes += wb.GetDataSize();
       ++out.syncs;
     }
-    out.seconds = std::chrono::duration<double>(Steady::now() - started).count();
-    out.cpu_seconds = thread_cpu_seconds() - cpu_started;
-    return out;
+    out.seconds += std::chrono::duration<double>(Steady::now() - started).count();
+    out.cpu_seconds += thread_cpu_seconds() - cpu_started;
+    return Status::ok();
   }
 
  private:
@@ -148,7 +139,9 @@ Result<RawSyncResult> raw_sync_loop(const std::filesystem::path& dir, size_t bat
                                     ValueFn&& value, RawLayout layout = RawLayout::kEntries) {
   auto raw = RawSync::open(dir, layout);
   if (!raw) return raw.status();
-  return (*raw)->run(batch, seconds, std::forward<ValueFn>(value));
+  RawSyncResult out;
+  if (Status s = (*raw)->run(batch, seconds, std::forward<ValueFn>(value), out); !s) return s;
+  return out;
 }
 
 }  // namespace almanac::bench

@@ -73,19 +73,30 @@ struct WriterTotals {
   double commit_wait = 0;    // seconds the committing thread waited for a core
 
   WriterTotals& operator+=(const WriterTotals& o) {
-    seconds += o.seconds;
-    commands += o.commands;
-    batches += o.batches;
-    batched += o.batched;
-    process_cpu += o.process_cpu;
-    writer_cpu += o.writer_cpu;
-    write_us += o.write_us;
-    writes += o.writes;
-    bytes += o.bytes;
-    commit_wait += o.commit_wait;
+    zip(o, [](auto& mine, auto theirs) { mine += theirs; });
+    return *this;
+  }
+  WriterTotals& operator-=(const WriterTotals& o) {
+    zip(o, [](auto& mine, auto theirs) { mine -= theirs; });
     return *this;
   }
   double mean_batch() const { return batches ? double(batched) / double(batches) : 0; }
+
+ private:
+  // Calls f(mine, theirs) for each field.
+  template <typename F>
+  void zip(const WriterTotals& o, F f) {
+    f(seconds, o.seconds);
+    f(commands, o.commands);
+    f(batches, o.batches);
+    f(batched, o.batched);
+    f(process_cpu, o.process_cpu);
+    f(writer_cpu, o.writer_cpu);
+    f(write_us, o.write_us);
+    f(writes, o.writes);
+    f(bytes, o.bytes);
+    f(commit_wait, o.commit_wait);
+  }
 };
 
 // This process's threads (their /proc/self/task directories) whose names
@@ -235,18 +246,9 @@ class WriterBench {
     const WriterTotals before = snapshot();
     const auto started = Steady::now();
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-    const WriterTotals after = snapshot();
-    WriterTotals out;
+    WriterTotals out = snapshot();
+    out -= before;
     out.seconds = std::chrono::duration<double>(Steady::now() - started).count();
-    out.commands = after.commands - before.commands;
-    out.batches = after.batches - before.batches;
-    out.batched = after.batched - before.batched;
-    out.process_cpu = after.process_cpu - before.process_cpu;
-    out.writer_cpu = after.writer_cpu - before.writer_cpu;
-    out.write_us = after.write_us - before.write_us;
-    out.writes = after.writes - before.writes;
-    out.bytes = after.bytes - before.bytes;
-    out.commit_wait = after.commit_wait - before.commit_wait;
     close_gate();
     return out;
   }
@@ -378,13 +380,9 @@ Measurement measure(const fs::path& dir, int submitters, Submitters mode, double
     if (bytes.empty()) bytes = writer.sample_bytes();
     const size_t batch = std::max<size_t>(1, static_cast<size_t>(w.mean_batch() + 0.5));
     const double waited = core_wait_seconds("/proc/thread-self");
-    auto r = (*same_writes)->run(batch, window, value);
-    if (!r) fail("the ceiling", r.status());
-    m.same_writes += *r;
+    if (Status s = (*same_writes)->run(batch, window, value, m.same_writes); !s) fail("the ceiling", s);
     m.raw_wait += core_wait_seconds("/proc/thread-self") - waited;
-    auto e = (*events_alone)->run(batch, window, value);
-    if (!e) fail("the ceiling", e.status());
-    m.events_alone += *e;
+    if (Status s = (*events_alone)->run(batch, window, value, m.events_alone); !s) fail("the ceiling", s);
   }
   return m;
 }
