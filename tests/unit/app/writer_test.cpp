@@ -58,6 +58,21 @@ class FailingStore final : public EventStore {
   }
 };
 
+// Holds the writer's finishing thread in its first publish hook until `go`,
+// so that what is submitted meanwhile queues into one batch.
+struct HoldFirstPublish {
+  std::latch in_hook{1}, go{1};
+  std::atomic<int> calls{0};
+  explicit HoldFirstPublish(cmd::Writer& w) {
+    w.on_publish([this](std::span<const Envelope>) {
+      if (calls++ == 0) {
+        in_hook.count_down();
+        go.wait();
+      }
+    });
+  }
+};
+
 struct Fixture {
   storage::MemoryEventStore store;
   cmd::WriteState state;
@@ -135,20 +150,13 @@ TEST_CASE("a repeated key inside one batch is a duplicate of the first") {
   ManualClock clock;
   SequentialIds ids;
   cmd::Writer w(store, state, clock, ids);
-  std::latch in_hook(1), go(1);
-  std::atomic<int> calls{0};
-  w.on_publish([&](std::span<const Envelope>) {
-    if (calls++ == 0) {
-      in_hook.count_down();
-      go.wait();
-    }
-  });
+  HoldFirstPublish hold(w);
   w.start();
   auto a = w.submit(register_user("dave"));
-  in_hook.wait();  // the writer is busy with "dave"
+  hold.in_hook.wait();  // the writer is busy with "dave"
   auto b = w.submit(register_user("erin", "same"));
   auto c = w.submit(register_user("erin", "same"));
-  go.count_down();
+  hold.go.count_down();
   auto rb = b.get(), rc = c.get();
   REQUIRE(a.get().status.is_ok());
   REQUIRE(rb.status.is_ok());
@@ -170,21 +178,14 @@ TEST_CASE("in a large batch each caller reads its write, and the first need not 
   // The slices the read models were given, and what each caller saw on
   // completion: finishing-thread only until the futures are ready.
   std::vector<std::pair<uint64_t, uint64_t>> slices;
-  std::latch in_hook(1), go(1);
-  std::atomic<int> calls{0};
   w.on_apply([&](std::span<const Envelope> b) {
     slices.emplace_back(b.front().position, b.back().position);
     models.apply_batch(b);
   });
-  w.on_publish([&](std::span<const Envelope>) {
-    if (calls++ == 0) {
-      in_hook.count_down();
-      go.wait();
-    }
-  });
+  HoldFirstPublish hold(w);
   w.start();
   auto first = w.submit(register_user("first"));
-  in_hook.wait();  // the writer is busy: what follows queues into one batch
+  hold.in_hook.wait();  // the writer is busy: what follows queues into one batch
   constexpr int kBatch = 40;
   std::vector<std::future<uint64_t>> seen;  // the read models' position when each completed
   for (int i = 0; i < kBatch; ++i) {
@@ -195,7 +196,7 @@ TEST_CASE("in a large batch each caller reads its write, and the first need not 
       done->set_value(r.status.is_ok() && models.position() >= r.events.at(0).position ? models.position() : 0);
     });
   }
-  go.count_down();
+  hold.go.count_down();
   REQUIRE(first.get().status.is_ok());
   std::vector<uint64_t> positions;
   for (auto& f : seen) positions.push_back(f.get());
