@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <future>
-#include <map>
 #include <latch>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "commands/decide.hpp"
@@ -56,6 +58,50 @@ class FailingStore final : public EventStore {
   Result<std::optional<std::string>> get_meta(std::string_view) const override {
     return std::optional<std::string>{};
   }
+};
+
+// A memory store whose commits off the preparing thread wait until
+// `expected` transactions are prepared, so that what is submitted while the
+// first batch commits queues into one batch behind it.
+class HeldStore final : public EventStore {
+ public:
+  explicit HeldStore(size_t expected) : expected_(expected) {}
+  std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch,
+                                          std::unique_ptr<PreparedAppend> onto) override {
+    const size_t n = batch.size();
+    auto out = inner_.prepare(std::move(batch), std::move(onto));
+    std::lock_guard lock(mu_);
+    preparing_ = std::this_thread::get_id();
+    prepared_ += n;
+    cv_.notify_all();
+    return out;
+  }
+  std::vector<Result<AppendOutcome>> commit(std::unique_ptr<PreparedAppend> p) override {
+    {
+      std::unique_lock lock(mu_);
+      if (preparing_ != std::this_thread::get_id()) cv_.wait(lock, [&] { return prepared_ >= expected_; });
+    }
+    return inner_.commit(std::move(p));
+  }
+  uint64_t head() const override { return inner_.head(); }
+  uint64_t stream_version(StreamId s) const override { return inner_.stream_version(s); }
+  Status scan(uint64_t from, uint64_t limit, const ScanFn& fn) const override { return inner_.scan(from, limit, fn); }
+  Result<std::vector<Envelope>> read_stream(StreamId s, uint64_t from, uint64_t limit) const override {
+    return inner_.read_stream(s, from, limit);
+  }
+  Result<std::optional<std::vector<uint64_t>>> find_idempotent(int64_t actor, std::string_view key) const override {
+    return inner_.find_idempotent(actor, key);
+  }
+  Status put_meta(std::string_view k, std::string_view v) override { return inner_.put_meta(k, v); }
+  Result<std::optional<std::string>> get_meta(std::string_view k) const override { return inner_.get_meta(k); }
+
+ private:
+  storage::MemoryEventStore inner_;
+  const size_t expected_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread::id preparing_;  // guarded by mu_
+  size_t prepared_ = 0;        // guarded by mu_
 };
 
 // Holds the writer's finishing thread in its first publish hook until `go`,
@@ -168,48 +214,52 @@ TEST_CASE("a repeated key inside one batch is a duplicate of the first") {
   CHECK(store.head() == 2);
 }
 
-TEST_CASE("in a large batch each caller reads its write, and the first need not wait for the last") {
-  storage::MemoryEventStore store;
+TEST_CASE("a large batch is applied and replied to a chunk at a time, each caller reading its write") {
+  HeldStore store(41);
   cmd::WriteState state;
   ManualClock clock;
   SequentialIds ids;
   proj::ReadModels models;
   cmd::Writer w(store, state, clock, ids);
-  // The slices the read models were given, and what each caller saw on
-  // completion: finishing-thread only until the futures are ready.
-  std::vector<std::pair<uint64_t, uint64_t>> slices;
+  // Finishing thread only, until the futures are ready: each slice the read
+  // models were given, with how many callers had been completed before it.
+  std::vector<std::pair<size_t, int>> slices;
+  std::vector<size_t> batches;  // the publish hooks get whole batches
+  std::atomic<int> completed{0};
   w.on_apply([&](std::span<const Envelope> b) {
-    slices.emplace_back(b.front().position, b.back().position);
+    slices.emplace_back(b.size(), completed.load());
     models.apply_batch(b);
   });
-  HoldFirstPublish hold(w);
+  w.on_publish([&](std::span<const Envelope> b) { batches.push_back(b.size()); });
   w.start();
-  auto first = w.submit(register_user("first"));
-  hold.in_hook.wait();  // the writer is busy: what follows queues into one batch
-  constexpr int kBatch = 40;
-  std::vector<std::future<uint64_t>> seen;  // the read models' position when each completed
-  for (int i = 0; i < kBatch; ++i) {
-    auto done = std::make_shared<std::promise<uint64_t>>();
-    seen.push_back(done->get_future());
-    w.submit(register_user("b" + std::to_string(i)), [&models, done](cmd::CommandResult r) {
-      // Its own event is applied; 0 flags a refusal.
-      done->set_value(r.status.is_ok() && models.position() >= r.events.at(0).position ? models.position() : 0);
+  std::vector<std::future<bool>> own_write_seen;
+  for (int i = 0; i < 41; ++i) {
+    auto done = std::make_shared<std::promise<bool>>();
+    own_write_seen.push_back(done->get_future());
+    w.submit(register_user("b" + std::to_string(i)), [&, done](cmd::CommandResult r) {
+      done->set_value(r.status.is_ok() && models.position() >= r.events.at(0).position);
+      ++completed;
     });
   }
-  hold.go.count_down();
-  REQUIRE(first.get().status.is_ok());
-  std::vector<uint64_t> positions;
-  for (auto& f : seen) positions.push_back(f.get());
+  int seen = 0;
+  for (auto& f : own_write_seen) seen += f.get();
   w.stop();
 
-  CHECK(std::count(positions.begin(), positions.end(), 0) == 0);
-  CHECK(store.head() == kBatch + 1);
-  CHECK(w.stats().batches < kBatch);
-  CHECK(positions.front() < store.head());  // the first caller was back before the batch was all applied
-  bool contiguous = !slices.empty() && slices.front().first == 1;
-  for (size_t i = 1; i < slices.size(); ++i) contiguous = contiguous && slices[i].first == slices[i - 1].second + 1;
-  CHECK(contiguous);
-  CHECK(slices.back().second == store.head());
+  CHECK(seen == 41);
+  CHECK(store.head() == 41);
+  REQUIRE_FALSE(batches.empty());
+  CHECK(*std::max_element(batches.begin(), batches.end()) > 8);  // one event per command
+  // Each slice holds at most 8 commands' events, and every caller of the
+  // slices before it has been completed: one event per command, so the
+  // events applied before a slice equal the callers completed before it.
+  size_t applied = 0;
+  bool chunked = true;
+  for (auto [size, completed_before] : slices) {
+    chunked = chunked && size <= 8 && static_cast<size_t>(completed_before) == applied;
+    applied += size;
+  }
+  CHECK(chunked);
+  CHECK(applied == 41);
 }
 
 TEST_CASE("a storage failure is reported and suspends writes until restart") {
