@@ -302,6 +302,28 @@ void Writer::commit_stage(Stage& stage) {
   }
 }
 
+void Writer::settle(Slot& slot, std::vector<Result<AppendOutcome>>& results, std::vector<Envelope>& committed) {
+  if (slot.tx < 0) return;
+  if (results.empty()) {  // not committed: a failure came first
+    slot.result.status = writes_suspended();
+    return;
+  }
+  if (static_cast<size_t>(slot.tx) >= results.size()) {
+    slot.result.status = internal_error("the store returned fewer results than transactions");
+    return;
+  }
+  auto& r = results[slot.tx];
+  if (!r) {
+    slot.result.status = r.status();
+    return;
+  }
+  slot.result.status = slot.refusal;
+  slot.result.duplicate = r->duplicate;
+  slot.result.events = r->events;
+  if (!r->duplicate)
+    for (Envelope& e : r->events) committed.push_back(std::move(e));
+}
+
 void Writer::finish_stage(Stage& stage) {
   std::vector<Slot>& slots = stage.slots;
   std::vector<Result<AppendOutcome>>& results = stage.results;
@@ -310,27 +332,7 @@ void Writer::finish_stage(Stage& stage) {
   std::vector<Envelope> committed;
   std::vector<size_t> ends(slots.size());
   for (size_t i = 0; i < slots.size(); ++i) {
-    Slot& slot = slots[i];
-    ends[i] = committed.size();
-    if (slot.tx < 0) continue;
-    if (results.empty()) {  // not committed: a failure came first
-      slot.result.status = writes_suspended();
-      continue;
-    }
-    if (static_cast<size_t>(slot.tx) >= results.size()) {
-      slot.result.status = internal_error("the store returned fewer results than transactions");
-      continue;
-    }
-    auto& r = results[slot.tx];
-    if (!r) {
-      slot.result.status = r.status();
-      continue;
-    }
-    slot.result.status = slot.refusal;
-    slot.result.duplicate = r->duplicate;
-    slot.result.events = r->events;
-    if (!r->duplicate)
-      for (Envelope& e : r->events) committed.push_back(std::move(e));
+    settle(slots[i], results, committed);
     ends[i] = committed.size();
   }
   // A repeated key inside the batch gets the first item's result, marked

@@ -144,6 +144,9 @@ class Writer {
   void decide_into(Stage& stage, std::vector<Item> items);
   void commit_stage(Stage& stage);
   void finish_stage(Stage& stage);
+  // Sets a transaction's result from the commit's, and moves its events, if
+  // newly committed, onto `committed`.
+  static void settle(Slot& slot, std::vector<Result<AppendOutcome>>& results, std::vector<Envelope>& committed);
   // Sets a flag guarded by stage_mu_ and wakes the other threads.
   void announce(bool& done);
   // Deciding thread: blocks until stage `seq` has been committed (or refused).

@@ -175,7 +175,7 @@ enum class Submitters { kThreads, kCallbacks };
 // Between windows the submitters are held at a gate with nothing in flight.
 class WriterBench {
  public:
-  WriterBench(const fs::path& dir, int submitters, Submitters mode) : dir_(dir), mode_(mode) {
+  WriterBench(const fs::path& dir, int submitters, Submitters mode) : dir_(dir) {
     fs::remove_all(dir_);
     auto store = storage::RocksEventStore::open(dir_.string(), {});
     if (!store) fail("open " + dir_.string(), store.status());
@@ -200,7 +200,7 @@ class WriterBench {
     }
     writer_threads_ = threads_named("writer");  // named by now: each has run
     committing_thread_ = threads_named("writer-commit").at(0);
-    if (mode_ == Submitters::kThreads) {
+    if (mode == Submitters::kThreads) {
       // Each submitter a thread of its own, blocked on its command's future.
       for (int i = 0; i < submitters; ++i) threads_.emplace_back([this, i] { run_thread(i); });
     } else {
@@ -329,7 +329,6 @@ class WriterBench {
   }
 
   fs::path dir_;
-  Submitters mode_;
   std::unique_ptr<storage::RocksEventStore> store_;
   cmd::WriteState state_;
   proj::ReadModels models_;
