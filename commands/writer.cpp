@@ -121,44 +121,40 @@ void Writer::run_decide() {
       continue;
     }
 
-    // The commands join the stage waiting for the committing thread, when it
-    // has not taken it yet: everything that arrives while a batch syncs is
-    // written by the next sync.
-    std::unique_ptr<Stage> stage;
     bool alone = false;  // nothing else decided and not yet finished
     {
       std::lock_guard stage_lock(stage_mu_);
-      stage = std::move(ready_);
-      alone = !stage && finished_seq_ == decided_seq_;
+      alone = !ready_ && finished_seq_ == decided_seq_;
       std::erase_if(keys_in_flight_, [&](const auto& kv) { return kv.second <= committed_seq_; });
-    }
-    if (!stage) {
-      stage = std::make_unique<Stage>();
-      stage->seq = ++decided_seq_;
     }
     // Nothing in flight: take the positions from the store, which is the
     // truth if anyone else appended meanwhile.
     if (alone) next_position_ = store_.head() + 1;
-    decide_into(*stage, std::move(items));
+    std::unique_ptr<Stage> chunk = decide_chunk(std::move(items));
 
     // A lone command with nothing in flight, after another such, is cheaper
     // finished here: two hand-overs would add two thread wake-ups to its
     // latency and save nothing. After a larger batch it goes the usual way:
     // its sync would otherwise hold up the deciding of every command of that
     // batch that comes back meanwhile.
-    const size_t size = stage->items.size();
-    const bool inline_batch = alone && size <= kInlineBatch && last_batch_ <= kInlineBatch;
-    last_batch_ = size;
-    if (inline_batch) {
-      commit_stage(*stage);
-      finish_stage(*stage);
+    if (alone && chunk->items.size() <= kInlineBatch && last_batch_ <= kInlineBatch) {
+      last_batch_ = chunk->items.size();
+      commit_stage(*chunk);
+      finish_stage(*chunk);
       std::lock_guard stage_lock(stage_mu_);
-      committed_seq_ = finished_seq_ = stage->seq;
+      committed_seq_ = finished_seq_ = chunk->seq;
       continue;
     }
+    // The chunk joins the stage waiting for the committing thread, when it
+    // has not taken it yet: everything that arrives while a batch syncs is
+    // written by the next sync.
     {
       std::lock_guard stage_lock(stage_mu_);
-      ready_ = std::move(stage);
+      if (ready_)
+        join(*ready_, *chunk);
+      else
+        ready_ = std::move(chunk);
+      last_batch_ = ready_->items.size();
     }
     commit_cv_.notify_one();
   }
@@ -224,24 +220,26 @@ void Writer::wait_committed(uint64_t seq) {
   decide_cv_.wait(stage_lock, [&] { return committed_seq_ >= seq; });
 }
 
-void Writer::decide_into(Stage& stage, std::vector<Item> items) {
-  const size_t first = stage.items.size();
-  for (Item& item : items) stage.items.push_back(std::move(item));
-  stage.slots.resize(stage.items.size());
+std::unique_ptr<Writer::Stage> Writer::decide_chunk(std::vector<Item> items) {
+  auto stage = std::make_unique<Stage>();
+  stage->seq = ++decided_seq_;
+  stage->items = std::move(items);
+  stage->slots.resize(stage->items.size());
+  std::map<std::pair<int64_t, std::string>, int> keys;  // idempotency key -> item of this chunk
 
   std::vector<Transaction> batch;
-  for (size_t i = first; i < stage.items.size(); ++i) {
-    const CommandEnvelope& c = stage.items[i].command;
-    Slot& slot = stage.slots[i];
+  for (size_t i = 0; i < stage->items.size(); ++i) {
+    const CommandEnvelope& c = stage->items[i].command;
+    Slot& slot = stage->slots[i];
     if (!c.idempotency_key.empty()) {
       auto key = std::make_pair(c.actor_id, c.idempotency_key);
-      if (auto it = stage.keys.find(key); it != stage.keys.end()) {
+      if (auto it = keys.find(key); it != keys.end()) {
         slot.same_as = it->second;
         continue;
       }
-      // In a batch still committing: its record is durable once that batch is.
-      if (auto it = keys_in_flight_.find(key); it != keys_in_flight_.end() && it->second != stage.seq)
-        wait_committed(it->second);
+      // In an earlier chunk not yet committed: its record is durable once
+      // that chunk is.
+      if (auto it = keys_in_flight_.find(key); it != keys_in_flight_.end()) wait_committed(it->second);
       auto found = store_.find_idempotent(c.actor_id, c.idempotency_key);
       if (!found) {
         slot.result.status = found.status();
@@ -260,13 +258,13 @@ void Writer::decide_into(Stage& stage, std::vector<Item> items) {
         }
         continue;
       }
-      stage.keys.emplace(std::move(key), static_cast<int>(i));
+      keys.emplace(std::move(key), static_cast<int>(i));
     }
 
     Decision d = decide(state_, c, clock_, ids_);
     if (d.events.empty()) {
       slot.result.status = d.status.is_ok() ? internal_error("command decided no events") : d.status;
-      if (!c.idempotency_key.empty()) stage.keys.erase({c.actor_id, c.idempotency_key});
+      if (!c.idempotency_key.empty()) keys.erase({c.actor_id, c.idempotency_key});
       continue;
     }
     Transaction tx;
@@ -276,15 +274,32 @@ void Writer::decide_into(Stage& stage, std::vector<Item> items) {
     tx.idempotency_key = c.idempotency_key;
     tx.events = std::move(d.events);
     apply_tentative(state_, tx, next_position_);
-    slot.tx = static_cast<int>(stage.transactions + batch.size());
+    slot.tx = static_cast<int>(batch.size());
     slot.refusal = std::move(d.status);
-    if (!c.idempotency_key.empty()) keys_in_flight_.insert_or_assign({c.actor_id, c.idempotency_key}, stage.seq);
+    if (!c.idempotency_key.empty()) keys_in_flight_.insert_or_assign({c.actor_id, c.idempotency_key}, stage->seq);
     batch.push_back(std::move(tx));
   }
 
-  if (batch.empty()) return;
-  stage.transactions += batch.size();
-  stage.prepared = store_.prepare(std::move(batch), std::move(stage.prepared));
+  stage->transactions = batch.size();
+  if (!batch.empty()) stage->prepared = store_.prepare(std::move(batch));
+  return stage;
+}
+
+void Writer::join(Stage& onto, Stage& next) {
+  const int items = static_cast<int>(onto.items.size());
+  const int transactions = static_cast<int>(onto.transactions);
+  for (Slot& slot : next.slots) {
+    if (slot.tx >= 0) slot.tx += transactions;
+    if (slot.same_as >= 0) slot.same_as += items;
+    onto.slots.push_back(std::move(slot));
+  }
+  for (Item& item : next.items) onto.items.push_back(std::move(item));
+  onto.transactions += next.transactions;
+  if (!onto.prepared)
+    onto.prepared = std::move(next.prepared);
+  else if (next.prepared)
+    onto.prepared = store_.join(std::move(onto.prepared), std::move(next.prepared));
+  onto.seq = next.seq;
 }
 
 void Writer::commit_stage(Stage& stage) {

@@ -12,7 +12,10 @@
 // write state: it drains, decides and has the store prepare (check and
 // encode) batch N+2 while the committing thread makes batch N+1 durable and
 // the finishing thread applies batch N to the read models, completes its
-// callers and publishes it. Each batch is decided against state that already
+// callers and publishes it. Batch N+2 is decided a few commands at a time,
+// each chunk on its own and then joined to the batch waiting for its commit:
+// that batch is never held away from the committing thread while a chunk is
+// decided, so a commit can start as soon as the one before it ends. Each batch is decided against state that already
 // holds the batches before it, which is safe because nothing after a failed
 // batch is ever committed (below). A command whose idempotency key is in a
 // batch still being committed waits for that commit, then gets the result as
@@ -113,25 +116,25 @@ class Writer {
     CommandResult result;          // when tx < 0 && same_as < 0
     Status refusal;                // a refusal that still appends (session reuse)
   };
-  // One batch on its way from the deciding to the committing thread.
+  // One batch on its way from the deciding to the committing thread: a chunk
+  // of commands as decided, or several chunks joined.
   struct Stage {
-    uint64_t seq = 0;
+    uint64_t seq = 0;  // of its last chunk: committed, it makes every chunk's keys durable
     std::vector<Item> items;
     std::vector<Slot> slots;
     size_t transactions = 0;
     std::unique_ptr<PreparedAppend> prepared;  // null when nothing is appended
     std::vector<Result<AppendOutcome>> results;  // from the commit; empty if none
-    std::map<std::pair<int64_t, std::string>, int> keys;  // idempotency key -> item
   };
   // Committed stages that may wait for the finishing thread.
   static constexpr size_t kCommittedStages = 2;
   // Batches up to this size, with nothing ahead of them and after a batch no
   // larger, are committed and finished by the deciding thread itself.
   static constexpr size_t kInlineBatch = 1;
-  // Commands the deciding thread takes from the queue at a time. After each
-  // such chunk the stage is offered to the committing thread, so when that
+  // Commands the deciding thread takes from the queue at a time. Each such
+  // chunk is offered to the committing thread once decided, so when that
   // thread is idle a burst starts syncing once its first chunk is decided,
-  // not once all of it is; when it is busy, the stage just keeps growing.
+  // not once all of it is; when it is busy, the waiting stage just grows.
   static constexpr size_t kDecideChunk = 8;
   // Commands the finishing thread applies to the read models at a time
   // before completing their callers.
@@ -140,8 +143,10 @@ class Writer {
   void run_decide();
   void run_commit();
   void run_finish();
-  // Decides `items` into `stage` and has the store prepare them onto it.
-  void decide_into(Stage& stage, std::vector<Item> items);
+  // Decides `items` as a stage of their own, prepared by the store.
+  std::unique_ptr<Stage> decide_chunk(std::vector<Item> items);
+  // Adds `next`, decided right after `onto`, to it: one commit for both.
+  void join(Stage& onto, Stage& next);
   void commit_stage(Stage& stage);
   void finish_stage(Stage& stage);
   // Sets a transaction's result from the commit's, and moves its events, if
@@ -183,9 +188,9 @@ class Writer {
   uint64_t finished_seq_ = 0;                     // guarded by stage_mu_
 
   // Deciding thread only.
-  uint64_t decided_seq_ = 0;
+  uint64_t decided_seq_ = 0;  // chunks decided
   uint64_t next_position_ = 1;
-  size_t last_batch_ = 0;  // commands in the stage last decided into
+  size_t last_batch_ = 0;  // commands in the stage the last chunk went into
   std::map<std::pair<int64_t, std::string>, uint64_t> keys_in_flight_;  // key -> stage
 
   std::thread decide_thread_;

@@ -75,14 +75,15 @@ class EventStore {
   // are committed once each, in the order they were prepared. When a commit
   // fails, the batches prepared before that failure and not yet committed
   // fail too, with Unavailable (they assumed it).
-  std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch) {
-    return prepare(std::move(batch), nullptr);
-  }
-  // The same, adding `batch` onto `onto` when given: the batch prepared last,
-  // not yet committed. The transactions of both are then written by its one
-  // commit, so that a batch can grow while the one before it is being synced.
-  virtual std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch,
-                                                  std::unique_ptr<PreparedAppend> onto) = 0;
+  virtual std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch) = 0;
+  // Joins `next` onto `onto`: two batches prepared one right after the other,
+  // neither committed. The one batch returned is committed once, writes the
+  // transactions of both in one durable write, and has the results of `onto`
+  // then those of `next`. So a batch waiting for its commit can take what was
+  // prepared after it, without being held while that is prepared. Called by
+  // the preparing thread.
+  virtual std::unique_ptr<PreparedAppend> join(std::unique_ptr<PreparedAppend> onto,
+                                               std::unique_ptr<PreparedAppend> next) = 0;
   virtual std::vector<Result<AppendOutcome>> commit(std::unique_ptr<PreparedAppend> prepared) = 0;
 
   // Last assigned position (0 for an empty log).

@@ -23,11 +23,16 @@ struct MemoryPrepared final : PreparedAppend {
 
 }  // namespace
 
-std::unique_ptr<PreparedAppend> MemoryEventStore::prepare(std::vector<Transaction> batch,
-                                                          std::unique_ptr<PreparedAppend> onto) {
-  if (!onto) onto = std::make_unique<MemoryPrepared>();
+std::unique_ptr<PreparedAppend> MemoryEventStore::prepare(std::vector<Transaction> batch) {
+  auto prepared = std::make_unique<MemoryPrepared>();
+  prepared->batch = std::move(batch);
+  return prepared;
+}
+
+std::unique_ptr<PreparedAppend> MemoryEventStore::join(std::unique_ptr<PreparedAppend> onto,
+                                                       std::unique_ptr<PreparedAppend> next) {
   auto& into = static_cast<MemoryPrepared&>(*onto).batch;
-  for (Transaction& tx : batch) into.push_back(std::move(tx));
+  for (Transaction& tx : static_cast<MemoryPrepared&>(*next).batch) into.push_back(std::move(tx));
   return onto;
 }
 

@@ -26,9 +26,9 @@ class MemoryEventStore final : public EventStore {
   // nothing; InvalidArgument for an event without category or payload. The
   // checks run at commit(), which is never refused: commits in the order
   // prepared see the same versions and keys prepare() would have.
-  using EventStore::prepare;
-  std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch,
-                                          std::unique_ptr<PreparedAppend> onto) override;
+  std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch) override;
+  std::unique_ptr<PreparedAppend> join(std::unique_ptr<PreparedAppend> onto,
+                                       std::unique_ptr<PreparedAppend> next) override;
   std::vector<Result<AppendOutcome>> commit(std::unique_ptr<PreparedAppend> prepared) override;
   uint64_t head() const override;
   uint64_t stream_version(StreamId stream) const override;

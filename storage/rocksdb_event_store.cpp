@@ -14,6 +14,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <span>
 #include <utility>
 
 #include "storage/keys.hpp"
@@ -380,6 +381,41 @@ Status appends_ended() {
                      "opened again");
 }
 
+// A prepared batch that writes nothing and fails each of its `n` results.
+std::unique_ptr<PreparedAppend> fail_prepared(size_t n, const Status& why) {
+  auto out = std::make_unique<RocksPrepared>();
+  out->results = all_failed(n, why);
+  return out;
+}
+
+// Adds the puts of `from` to `into`, in order, with the same column families.
+// prepare() writes nothing but puts: anything else is refused.
+class PutCopier final : public rocksdb::WriteBatch::Handler {
+ public:
+  PutCopier(rocksdb::WriteBatch& into, std::span<rocksdb::ColumnFamilyHandle* const> families)
+      : into_(into), families_(families) {}
+  rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+    for (rocksdb::ColumnFamilyHandle* cf : families_)
+      if (cf->GetID() == id) return into_.Put(cf, key, value);
+    return rocksdb::Status::InvalidArgument("unknown column family " + std::to_string(id));
+  }
+
+ private:
+  rocksdb::WriteBatch& into_;
+  std::span<rocksdb::ColumnFamilyHandle* const> families_;
+};
+
+// Adds the puts of `from` to `into`, in order.
+Status copy_puts(const rocksdb::WriteBatch& from, rocksdb::WriteBatch& into,
+                 std::span<rocksdb::ColumnFamilyHandle* const> families) {
+  PutCopier copier(into, families);
+  const uint32_t expected = into.Count() + from.Count();
+  if (auto s = from.Iterate(&copier); !s.ok()) return from_rocks(s, "cannot join prepared batches");
+  // Operations the handler does not take are skipped silently: count them.
+  if (into.Count() != expected) return internal_error("a prepared batch holds more than puts");
+  return Status::ok();
+}
+
 }  // namespace
 
 void RocksEventStore::forget_committed() {
@@ -394,10 +430,8 @@ void RocksEventStore::forget_committed() {
   std::erase_if(pending_keys_, [&](const auto& kv) { return kv.second.seq <= committed; });
 }
 
-std::unique_ptr<PreparedAppend> RocksEventStore::prepare(std::vector<Transaction> batch,
-                                                         std::unique_ptr<PreparedAppend> onto) {
-  std::unique_ptr<RocksPrepared> prepared(static_cast<RocksPrepared*>(onto.release()));
-  if (!prepared) prepared = std::make_unique<RocksPrepared>();
+std::unique_ptr<PreparedAppend> RocksEventStore::prepare(std::vector<Transaction> batch) {
+  auto prepared = std::make_unique<RocksPrepared>();
   std::vector<Result<AppendOutcome>>& results = prepared->results;
   if (options_.read_only || broken_.load(std::memory_order_acquire)) {
     const Status why = options_.read_only ? failed_precondition("event store is open read-only")
@@ -408,8 +442,7 @@ std::unique_ptr<PreparedAppend> RocksEventStore::prepare(std::vector<Transaction
   forget_committed();
   results.reserve(results.size() + batch.size());
 
-  // A batch grown onto keeps its sequence number: one commit writes it all.
-  const uint64_t seq = prepared->seq != 0 ? prepared->seq : prepared_seq_ + 1;
+  const uint64_t seq = prepared_seq_ + 1;
   uint64_t next = prepared_head_ + 1;
   rocksdb::WriteBatch& wb = prepared->write;
   // Versions after the transactions accepted so far in this batch.
@@ -487,15 +520,47 @@ std::unique_ptr<PreparedAppend> RocksEventStore::prepare(std::vector<Transaction
   }
 
   if (events == 0) return prepared;
-  if (prepared->seq == 0) {
-    prepared->seq = prepared_seq_ = seq;
-    prepared->first = prepared_head_ + 1;
-  }
-  prepared->events += events;
+  prepared->seq = prepared_seq_ = seq;
+  prepared->first = prepared_head_ + 1;
+  prepared->events = events;
   prepared->last = prepared_head_ = next - 1;
   for (const auto& [stream, version] : batch_versions)
     pending_versions_.insert_or_assign(stream, PendingVersion{seq, version});
   return prepared;
+}
+
+std::unique_ptr<PreparedAppend> RocksEventStore::join(std::unique_ptr<PreparedAppend> onto_base,
+                                                      std::unique_ptr<PreparedAppend> next_base) {
+  auto& onto = static_cast<RocksPrepared&>(*onto_base);
+  auto& next = static_cast<RocksPrepared&>(*next_base);
+  // One of them writes nothing (refused, or no events): the other's write,
+  // with all the results in order.
+  if (next.seq == 0) {
+    for (auto& r : next.results) onto.results.push_back(std::move(r));
+    return onto_base;
+  }
+  if (onto.seq == 0) {
+    next.results.insert(next.results.begin(), std::make_move_iterator(onto.results.begin()),
+                        std::make_move_iterator(onto.results.end()));
+    return next_base;
+  }
+  const size_t results = onto.results.size() + next.results.size();
+  if (next.first != onto.last + 1)  // not prepared one right after the other: write neither
+    return fail_prepared(results, internal_error("joined batches are not consecutive: positions " +
+                                                 std::to_string(onto.last) + " then " +
+                                                 std::to_string(next.first)));
+  // The later batch's entries go into the earlier one's WriteBatch.
+  rocksdb::ColumnFamilyHandle* const families[] = {log_cf_, streams_cf_, meta_cf_};
+  if (Status copied = copy_puts(next.write, onto.write, families); !copied)
+    return fail_prepared(results, copied);
+  for (auto& r : next.results) onto.results.push_back(std::move(r));
+  for (const auto& [stream, version] : next.versions) onto.versions.insert_or_assign(stream, version);
+  // The later sequence number: its commit makes both batches' records durable.
+  onto.seq = next.seq;
+  onto.last = next.last;
+  onto.accepted += next.accepted;
+  onto.events += next.events;
+  return onto_base;
 }
 
 std::vector<Result<AppendOutcome>> RocksEventStore::commit(std::unique_ptr<PreparedAppend> base) {

@@ -86,9 +86,9 @@ class RocksEventStore final : public EventStore {
   // safe either way). A failed write also ends appending until the store is
   // opened again: every later prepare() and commit() is Unavailable, as
   // RocksDB itself refuses writes after a failed WAL write or sync.
-  using EventStore::prepare;
-  std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch,
-                                          std::unique_ptr<PreparedAppend> onto) override;
+  std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch) override;
+  std::unique_ptr<PreparedAppend> join(std::unique_ptr<PreparedAppend> onto,
+                                       std::unique_ptr<PreparedAppend> next) override;
   std::vector<Result<AppendOutcome>> commit(std::unique_ptr<PreparedAppend> prepared) override;
   uint64_t head() const override;
   // Returns 0 when the stream is unknown, and also when the index cannot be

@@ -35,10 +35,14 @@ class FailingStore final : public EventStore {
   struct Prepared final : PreparedAppend {
     size_t transactions = 0;
   };
-  std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch,
-                                          std::unique_ptr<PreparedAppend> onto) override {
-    if (!onto) onto = std::make_unique<Prepared>();
-    static_cast<Prepared&>(*onto).transactions += batch.size();
+  std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch) override {
+    auto out = std::make_unique<Prepared>();
+    out->transactions = batch.size();
+    return out;
+  }
+  std::unique_ptr<PreparedAppend> join(std::unique_ptr<PreparedAppend> onto,
+                                       std::unique_ptr<PreparedAppend> next) override {
+    static_cast<Prepared&>(*onto).transactions += static_cast<Prepared&>(*next).transactions;
     return onto;
   }
   std::vector<Result<AppendOutcome>> commit(std::unique_ptr<PreparedAppend> p) override {
@@ -66,10 +70,13 @@ class FailingStore final : public EventStore {
 class HeldStore final : public EventStore {
  public:
   explicit HeldStore(size_t expected) : expected_(expected) {}
-  std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch,
-                                          std::unique_ptr<PreparedAppend> onto) override {
+  std::unique_ptr<PreparedAppend> join(std::unique_ptr<PreparedAppend> onto,
+                                       std::unique_ptr<PreparedAppend> next) override {
+    return inner_.join(std::move(onto), std::move(next));
+  }
+  std::unique_ptr<PreparedAppend> prepare(std::vector<Transaction> batch) override {
     const size_t n = batch.size();
-    auto out = inner_.prepare(std::move(batch), std::move(onto));
+    auto out = inner_.prepare(std::move(batch));
     std::lock_guard lock(mu_);
     preparing_ = std::this_thread::get_id();
     prepared_ += n;
@@ -212,6 +219,37 @@ TEST_CASE("a repeated key inside one batch is a duplicate of the first") {
   REQUIRE(rc.events.size() == 1);
   CHECK(rc.events[0].position == rb.events[0].position);
   CHECK(store.head() == 2);
+}
+
+TEST_CASE("a key repeated in a later chunk of the same burst is a duplicate of the first") {
+  storage::MemoryEventStore store;
+  cmd::WriteState state;
+  ManualClock clock;
+  SequentialIds ids;
+  cmd::Writer w(store, state, clock, ids);
+  HoldFirstPublish hold(w);
+  w.start();
+  auto a = w.submit(register_user("dave"));
+  hold.in_hook.wait();  // the writer is busy with "dave"
+  // Ten commands queue: the deciding thread takes them eight at a time, so
+  // the repeat of the key is decided in a chunk of its own.
+  std::vector<std::future<cmd::CommandResult>> burst;
+  burst.push_back(w.submit(register_user("erin", "same")));
+  for (int i = 0; i < 8; ++i) burst.push_back(w.submit(register_user("f" + std::to_string(i))));
+  burst.push_back(w.submit(register_user("erin", "same")));
+  hold.go.count_down();
+  std::vector<cmd::CommandResult> r;
+  for (auto& f : burst) r.push_back(f.get());
+  REQUIRE(a.get().status.is_ok());
+  for (size_t i = 0; i + 1 < r.size(); ++i) {
+    REQUIRE(r[i].status.is_ok());
+    CHECK_FALSE(r[i].duplicate);
+  }
+  CHECK(r.back().status.is_ok());
+  CHECK(r.back().duplicate);
+  REQUIRE(r.back().events.size() == 1);
+  CHECK(r.back().events[0].position == r.front().events[0].position);
+  CHECK(store.head() == 10);
 }
 
 TEST_CASE("a large batch is applied and replied to a chunk at a time, each caller reading its write") {

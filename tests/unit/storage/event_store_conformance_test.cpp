@@ -184,7 +184,7 @@ STORE_TEST("a batch prepared while another waits for its commit counts it") {
   // Grown onto the second batch: written by its one commit.
   std::vector<Transaction> third;
   third.push_back(tx({pending(kCalA, 3, "a4")}));
-  p2 = store.prepare(std::move(third), std::move(p2));
+  p2 = store.join(std::move(p2), store.prepare(std::move(third)));
 
   auto r1 = store.commit(std::move(p1));
   REQUIRE(r1.size() == 1);
@@ -212,6 +212,60 @@ STORE_TEST("a batch prepared while another waits for its commit counts it") {
   REQUIRE(all.is_ok());
   REQUIRE(all->size() == 4);
   CHECK((*all)[3].payload.AsCalendarCreated()->name == "a4");
+}
+
+STORE_TEST("batches prepared one after the other and joined are written by one commit") {
+  constexpr StreamId kCalC{Category::Calendar, 3};
+  TestType f;
+  EventStore& store = f.get();
+  REQUIRE(append_one(store, tx({pending(kCalA, 0, "a1")}))[0].is_ok());
+
+  std::vector<Transaction> refused, first, second, empty;
+  refused.push_back(tx({pending(kCalA, 5, "stale")}));  // writes nothing
+  first.push_back(tx({pending(kCalA, 1, "a2")}, 1, "k"));
+  second.push_back(tx({pending(kCalB, 0, "b1")}));
+  second.push_back(tx({pending(kCalA, 2, "a3")}));     // counts the first batch
+  second.push_back(tx({pending(kCalC, 0, "c1")}, 1, "k"));  // the first batch's key
+  empty.push_back(tx({pending(kCalA, 2, "stale too")}));  // writes nothing either
+  // Prepared in this order (one statement each), then joined.
+  auto joined = store.prepare(std::move(refused));
+  joined = store.join(std::move(joined), store.prepare(std::move(first)));
+  joined = store.join(std::move(joined), store.prepare(std::move(second)));
+  joined = store.join(std::move(joined), store.prepare(std::move(empty)));
+  // Joined, not committed: nothing is visible yet.
+  CHECK(store.head() == 1);
+
+  auto r = store.commit(std::move(joined));
+  REQUIRE(r.size() == 6);
+  CHECK(r[0].status().code() == Code::kConflict);
+  REQUIRE(r[1].is_ok());
+  CHECK(positions_of(*r[1]) == std::vector<uint64_t>{2});
+  REQUIRE(r[2].is_ok());
+  CHECK(positions_of(*r[2]) == std::vector<uint64_t>{3});
+  REQUIRE(r[3].is_ok());
+  CHECK(positions_of(*r[3]) == std::vector<uint64_t>{4});
+  CHECK(r[3]->events[0].version == 3);
+  REQUIRE(r[4].is_ok());
+  CHECK(r[4]->duplicate);
+  CHECK(positions_of(*r[4]) == std::vector<uint64_t>{2});
+  CHECK(r[5].status().code() == Code::kConflict);
+  CHECK(store.head() == 4);
+  CHECK(store.stream_version(kCalA) == 3);
+  CHECK(store.stream_version(kCalB) == 1);
+  CHECK(store.stream_version(kCalC) == 0);
+
+  // What is prepared next follows the joined batch.
+  auto after = append_one(store, tx({pending(kCalA, 3, "a4")}));
+  REQUIRE(after[0].is_ok());
+  CHECK(positions_of(*after[0]) == std::vector<uint64_t>{5});
+
+  EventStore& again = f.reopen();
+  CHECK(again.head() == 5);
+  CHECK(again.stream_version(kCalA) == 4);
+  auto all = again.read(1, 0);
+  REQUIRE(all.is_ok());
+  REQUIRE(all->size() == 5);
+  CHECK((*all)[3].payload.AsCalendarCreated()->name == "a3");
 }
 
 STORE_TEST("versions of streams written before a reopen are checked exactly") {

@@ -440,6 +440,48 @@ TEST_CASE("the observer sees each durable append", "[storage][rocksdb]") {
   CHECK(calls.size() == 1);
 }
 
+TEST_CASE("joined batches are one durable write, and only consecutive ones join", "[storage][rocksdb]") {
+  TempDir dir;
+  {
+    auto store = open_ok(dir.path());
+    size_t writes = 0, events = 0;
+    store->set_observer([&](size_t, size_t e, size_t, int64_t) {
+      ++writes;
+      events += e;
+    });
+    std::vector<Transaction> first, second;
+    first.push_back(tx({pending(kCalA, 0)}));
+    second.push_back(tx({pending(kCalA, 1), pending(kCalB, 0)}));
+    auto p1 = store->prepare(std::move(first));
+    auto p2 = store->prepare(std::move(second));
+    auto r = store->commit(store->join(std::move(p1), std::move(p2)));
+    REQUIRE(r.size() == 2);
+    REQUIRE(r[1].is_ok());
+    CHECK(positions_of(*r[1]) == std::vector<uint64_t>{2, 3});
+    CHECK(writes == 1);
+    CHECK(events == 3);
+
+    // Joined the wrong way round: positions would not follow each other, so
+    // nothing is written and every result says why.
+    std::vector<Transaction> third, fourth;
+    third.push_back(tx({pending(kCalA, 2)}));
+    fourth.push_back(tx({pending(kCalA, 3)}));
+    auto p3 = store->prepare(std::move(third));
+    auto p4 = store->prepare(std::move(fourth));
+    auto wrong = store->commit(store->join(std::move(p4), std::move(p3)));
+    REQUIRE(wrong.size() == 2);
+    CHECK(wrong[0].status().code() == Code::kInternal);
+    CHECK(wrong[1].status().code() == Code::kInternal);
+    CHECK(writes == 1);
+    CHECK(store->head() == 3);
+  }
+  // The joined write's batch record spans both: the tail check at open passes.
+  auto store = open_ok(dir.path());
+  CHECK(store->head() == 3);
+  CHECK(store->stream_version(kCalA) == 2);
+  CHECK(store->verify({}).is_ok());
+}
+
 TEST_CASE("stream ids order numerically in the index, negative ones too", "[storage][rocksdb]") {
   CHECK(keys::stream_key({Category::Event, -1}, 1) < keys::stream_key({Category::Event, 0}, 1));
   CHECK(keys::stream_key({Category::Event, 255}, 9) < keys::stream_key({Category::Event, 256}, 1));
