@@ -126,6 +126,25 @@ struct HoldFirstPublish {
   }
 };
 
+// A writer on a memory store, busy finishing a first command ("dave"), so
+// that what is submitted meanwhile queues until `hold.go`.
+struct BusyWriter {
+  storage::MemoryEventStore store;
+  cmd::WriteState state;
+  ManualClock clock;
+  SequentialIds ids;
+  cmd::Writer w{store, state, clock, ids};
+  HoldFirstPublish hold{w};
+  std::future<cmd::CommandResult> first;
+  BusyWriter() {
+    w.start();
+    first = w.submit(register_user("dave"));
+    hold.in_hook.wait();
+  }
+  // The writer stops, running its last publish hooks, before `hold` goes.
+  ~BusyWriter() { w.stop(); }
+};
+
 struct Fixture {
   storage::MemoryEventStore store;
   cmd::WriteState state;
@@ -198,49 +217,33 @@ TEST_CASE("an idempotency key already applied returns the first result and appen
 }
 
 TEST_CASE("a repeated key inside one batch is a duplicate of the first") {
-  storage::MemoryEventStore store;
-  cmd::WriteState state;
-  ManualClock clock;
-  SequentialIds ids;
-  cmd::Writer w(store, state, clock, ids);
-  HoldFirstPublish hold(w);
-  w.start();
-  auto a = w.submit(register_user("dave"));
-  hold.in_hook.wait();  // the writer is busy with "dave"
-  auto b = w.submit(register_user("erin", "same"));
-  auto c = w.submit(register_user("erin", "same"));
-  hold.go.count_down();
+  BusyWriter f;
+  auto b = f.w.submit(register_user("erin", "same"));
+  auto c = f.w.submit(register_user("erin", "same"));
+  f.hold.go.count_down();
   auto rb = b.get(), rc = c.get();
-  REQUIRE(a.get().status.is_ok());
+  REQUIRE(f.first.get().status.is_ok());
   REQUIRE(rb.status.is_ok());
   CHECK_FALSE(rb.duplicate);
   CHECK(rc.status.is_ok());
   CHECK(rc.duplicate);
   REQUIRE(rc.events.size() == 1);
   CHECK(rc.events[0].position == rb.events[0].position);
-  CHECK(store.head() == 2);
+  CHECK(f.store.head() == 2);
 }
 
 TEST_CASE("a key repeated in a later chunk of the same burst is a duplicate of the first") {
-  storage::MemoryEventStore store;
-  cmd::WriteState state;
-  ManualClock clock;
-  SequentialIds ids;
-  cmd::Writer w(store, state, clock, ids);
-  HoldFirstPublish hold(w);
-  w.start();
-  auto a = w.submit(register_user("dave"));
-  hold.in_hook.wait();  // the writer is busy with "dave"
+  BusyWriter f;
   // Ten commands queue: the deciding thread takes them eight at a time, so
   // the repeat of the key is decided in a chunk of its own.
   std::vector<std::future<cmd::CommandResult>> burst;
-  burst.push_back(w.submit(register_user("erin", "same")));
-  for (int i = 0; i < 8; ++i) burst.push_back(w.submit(register_user("f" + std::to_string(i))));
-  burst.push_back(w.submit(register_user("erin", "same")));
-  hold.go.count_down();
+  burst.push_back(f.w.submit(register_user("erin", "same")));
+  for (int i = 0; i < 8; ++i) burst.push_back(f.w.submit(register_user("f" + std::to_string(i))));
+  burst.push_back(f.w.submit(register_user("erin", "same")));
+  f.hold.go.count_down();
   std::vector<cmd::CommandResult> r;
-  for (auto& f : burst) r.push_back(f.get());
-  REQUIRE(a.get().status.is_ok());
+  for (auto& fu : burst) r.push_back(fu.get());
+  REQUIRE(f.first.get().status.is_ok());
   for (size_t i = 0; i + 1 < r.size(); ++i) {
     REQUIRE(r[i].status.is_ok());
     CHECK_FALSE(r[i].duplicate);
@@ -249,7 +252,7 @@ TEST_CASE("a key repeated in a later chunk of the same burst is a duplicate of t
   CHECK(r.back().duplicate);
   REQUIRE(r.back().events.size() == 1);
   CHECK(r.back().events[0].position == r.front().events[0].position);
-  CHECK(store.head() == 10);
+  CHECK(f.store.head() == 10);
 }
 
 TEST_CASE("a large batch is applied and replied to a chunk at a time, each caller reading its write") {
