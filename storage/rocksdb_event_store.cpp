@@ -388,8 +388,9 @@ std::unique_ptr<PreparedAppend> fail_prepared(size_t n, const Status& why) {
   return out;
 }
 
-// Adds the puts of `from` to `into`, in order, with the same column families.
-// prepare() writes nothing but puts: anything else is refused.
+// copy_puts' handler: each put it is shown goes into `into`, in the same
+// column family. prepare() writes nothing but puts; other operations fall to
+// the base class, which skips them, and copy_puts counts them.
 class PutCopier final : public rocksdb::WriteBatch::Handler {
  public:
   PutCopier(rocksdb::WriteBatch& into, std::span<rocksdb::ColumnFamilyHandle* const> families)
@@ -405,7 +406,8 @@ class PutCopier final : public rocksdb::WriteBatch::Handler {
   std::span<rocksdb::ColumnFamilyHandle* const> families_;
 };
 
-// Adds the puts of `from` to `into`, in order.
+// Adds the puts of `from` to `into`, in order: Internal if `from` holds
+// anything else.
 Status copy_puts(const rocksdb::WriteBatch& from, rocksdb::WriteBatch& into,
                  std::span<rocksdb::ColumnFamilyHandle* const> families) {
   PutCopier copier(into, families);
