@@ -15,9 +15,10 @@
 // callers and publishes it. Batch N+2 is decided a few commands at a time,
 // each chunk on its own and then joined to the batch waiting for its commit:
 // that batch is never held away from the committing thread while a chunk is
-// decided, so a commit can start as soon as the one before it ends. Each batch is decided against state that already
-// holds the batches before it, which is safe because nothing after a failed
-// batch is ever committed (below). A command whose idempotency key is in a
+// decided, so a commit can start as soon as the one before it ends. Each
+// batch is decided against state that already holds the batches before it,
+// which is safe because nothing after a failed batch is ever committed
+// (below). A command whose idempotency key is in a
 // batch still being committed waits for that commit, then gets the result as
 // a duplicate.
 //
