@@ -40,12 +40,12 @@ enum class Access {
 struct Exchange {
   Service& service;
   Request req;
-  PathParams params;
-  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
-  std::string client_ip;
+  PathParams params{};
+  std::vector<std::pair<std::string, std::string>> query{};  // decoded, in order
+  std::string client_ip{};
   Contract contract = Contract::kNone;
-  std::string route;                       // the route pattern, for metrics and logs
-  std::vector<std::pair<std::string, std::string>> extra_headers;  // added to the response
+  std::string route{};  // the route pattern, for metrics and logs
+  std::vector<std::pair<std::string, std::string>> extra_headers{};  // added to the response
 
   // The first value of a query parameter, or nullopt.
   std::optional<std::string> query_value(std::string_view name) const;

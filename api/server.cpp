@@ -161,7 +161,7 @@ net::awaitable<void> Server::session(net::ip::tcp::socket socket) {
       std::string path = target.substr(0, target.find('?'));
       auto match = service_.router().match(http::verb::get, path);
       if (match.kind == Router::Match::kFound && match.route->ws) {
-        Exchange ex{service_, std::move(req), match.params, {}, client_ip};
+        Exchange ex{.service = service_, .req = std::move(req), .params = match.params, .client_ip = client_ip};
         ex.contract = match.route->contract;
         ex.route = match.route->pattern;
         size_t q = target.find('?');

@@ -168,7 +168,7 @@ net::awaitable<Response> Service::handle(Request req, std::string client_ip) {
   const std::string path = target.substr(0, qmark);
   const std::string raw_query = qmark == std::string::npos ? "" : target.substr(qmark + 1);
 
-  Exchange ex{*this, std::move(req), {}, {}, std::move(client_ip)};
+  Exchange ex{.service = *this, .req = std::move(req), .client_ip = std::move(client_ip)};
   parse_query(raw_query, ex.query);
   auto match = router_.match(ex.req.method(), path);
 

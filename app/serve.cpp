@@ -168,11 +168,18 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
   AppendObserverGuard observer_guard{n.store()};
   auto& writer = n.start_writer([&hub](std::span<const Envelope> batch) { hub.publish(batch); });
 
-  api::ServiceDeps deps{config, writer, n.models(), n.store(), n.clock(), **tokens, hub, metrics};
-  deps.access_log = access_log ? &std::cout : nullptr;
-  deps.store_description = storage::RocksEventStore::engine_description();
-  deps.replay_seconds = r.seconds;
-  deps.replay_events = r.events;
+  api::ServiceDeps deps{.config = config,
+                        .writer = writer,
+                        .models = n.models(),
+                        .store = n.store(),
+                        .clock = n.clock(),
+                        .tokens = **tokens,
+                        .hub = hub,
+                        .metrics = metrics,
+                        .access_log = access_log ? &std::cout : nullptr,
+                        .store_description = storage::RocksEventStore::engine_description(),
+                        .replay_seconds = r.seconds,
+                        .replay_events = r.events};
   api::Service service(deps);
   api::register_routes(service.router());
 
