@@ -161,9 +161,12 @@ net::awaitable<void> Server::session(net::ip::tcp::socket socket) {
       std::string path = target.substr(0, target.find('?'));
       auto match = service_.router().match(http::verb::get, path);
       if (match.kind == Router::Match::kFound && match.route->ws) {
-        Exchange ex{.service = service_, .req = std::move(req), .params = match.params, .client_ip = client_ip};
-        ex.contract = match.route->contract;
-        ex.route = match.route->pattern;
+        Exchange ex{.service = service_,
+                    .req = std::move(req),
+                    .params = match.params,
+                    .client_ip = client_ip,
+                    .contract = match.route->contract,
+                    .route = match.route->pattern};
         size_t q = target.find('?');
         if (q != std::string::npos) {
           std::string_view qs(target);
