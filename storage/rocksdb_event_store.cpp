@@ -18,38 +18,12 @@
 #include <utility>
 
 #include "storage/keys.hpp"
+#include "storage/rocksdb_internal.hpp"
 #include "storage/transaction_check.hpp"
 
 namespace almanac::storage {
 
 namespace {
-
-// The one translation of rocksdb::Status into ours. Callers that expect a
-// missing key test IsNotFound() themselves before coming here, so NotFound
-// here always means something that should exist does not.
-Status from_rocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::ok();
-  std::string m = what + ": " + s.ToString();
-  if (s.IsNotFound()) return not_found(std::move(m));
-  if (s.IsCorruption()) return data_loss(std::move(m));
-  if (s.IsInvalidArgument()) return invalid(std::move(m));
-  if (s.IsNotSupported()) return failed_precondition(std::move(m));
-  if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain() || s.IsIncomplete() ||
-      s.IsShutdownInProgress() || s.IsAborted() || s.IsNoSpace())
-    return unavailable(std::move(m));
-  return internal_error(std::move(m));
-}
-
-std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
-rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
-
-// Reads over many entries: stream past the block cache with a large readahead.
-rocksdb::ReadOptions bulk_read_options() {
-  rocksdb::ReadOptions ro;
-  ro.fill_cache = false;
-  ro.readahead_size = 4 << 20;
-  return ro;
-}
 
 // Scans shorter than this are subscriber tails and point reads: they keep the
 // cache warm instead of reading ahead.
