@@ -14,7 +14,8 @@ bool blank(const std::string& s) {
 }
 
 Status name_taken(const std::string& name) {
-  return conflict("Calendar with name '" + name + "' already exists.", "name");
+  return conflict("Calendar with name '" + name + "' already exists.", "name")
+      .because(Reason::kDuplicateCalendarName);
 }
 
 // The actor's live calendar, or nullptr (someone else's counts as unknown).

@@ -87,7 +87,8 @@ Decision decide(const WriteState& state, const CommandEnvelope& command, Clock& 
       d.status = conflict("Resource was modified: expected version " +
                               std::to_string(*command.expected_version) + ", current " +
                               std::to_string(current),
-                          "If-Match");
+                          "If-Match")
+                     .because(Reason::kStaleVersion);
       return d;
     }
   }

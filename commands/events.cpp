@@ -91,9 +91,11 @@ bool present(uint32_t fields, uint32_t nulls, uint32_t bit) {
   return (fields & bit) && !(nulls & bit);
 }
 
-Status time_conflict() { return conflict("Event time conflicts with existing events"); }
+Status time_conflict() {
+  return conflict("Event time conflicts with existing events").because(Reason::kTimeConflict);
+}
 Status event_not_found() { return not_found("Event not found"); }
-Status insufficient() { return forbidden("Insufficient permissions"); }
+Status insufficient() { return forbidden("Insufficient permissions").because(Reason::kNotOwner); }
 
 bool live_user(const WriteState& s, int64_t id) {
   const UserState* u = s.user(id);
@@ -314,12 +316,12 @@ Status decide_command(Context& c, const JoinEvent& cmd) {
   const EventState* e = visible_event(c.state, cmd.event_id, c.actor);
   if (!e) return event_not_found();
   if (e->visibility != ev::Visibility::Public)
-    return forbidden("Only public events can be joined");
+    return forbidden("Only public events can be joined").because(Reason::kNotPublic);
   const auto& ps = e->participants;
   if (std::find(ps.begin(), ps.end(), c.actor) != ps.end())
-    return failed_precondition("Already a participant");
+    return failed_precondition("Already a participant").because(Reason::kAlreadyParticipant);
   if (e->has_max_participants && static_cast<int64_t>(ps.size()) >= e->max_participants)
-    return failed_precondition("Event is full");
+    return failed_precondition("Event is full").because(Reason::kEventFull);
   ev::ParticipantJoinedT out;
   out.user_id = c.actor;
   c.out.emit({Category::Event, cmd.event_id}, std::move(out));
@@ -329,10 +331,10 @@ Status decide_command(Context& c, const JoinEvent& cmd) {
 Status decide_command(Context& c, const LeaveEvent& cmd) {
   const EventState* e = visible_event(c.state, cmd.event_id, c.actor);
   if (!e) return event_not_found();
-  if (e->owner_id == c.actor) return forbidden("Event creator cannot leave");
+  if (e->owner_id == c.actor) return forbidden("Event creator cannot leave").because(Reason::kCreatorCannotLeave);
   const auto& ps = e->participants;
   if (std::find(ps.begin(), ps.end(), c.actor) == ps.end())
-    return failed_precondition("Not a participant");
+    return failed_precondition("Not a participant").because(Reason::kNotParticipant);
   ev::ParticipantLeftT out;
   out.user_id = c.actor;
   c.out.emit({Category::Event, cmd.event_id}, std::move(out));

@@ -42,19 +42,19 @@ Status decide_command(Context& c, const CastBallot& cmd) {
   const PollState* p = c.state.poll(cmd.poll_id);
   if (!p || !visible_event(c.state, p->event_id, c.actor)) return not_found("Poll not found");
   if (p->closed || (p->has_ends_at && c.now >= p->ends_at))
-    return forbidden("Voting has ended");
+    return forbidden("Voting has ended").because(Reason::kPollEnded);
   const std::set<int64_t> chosen(cmd.option_ids.begin(), cmd.option_ids.end());
   if (chosen.empty() || chosen.size() != cmd.option_ids.size() ||
       *chosen.begin() < p->first_option_id ||
       *chosen.rbegin() >= p->first_option_id + p->option_count)
-    return invalid("Invalid options", "options");
+    return invalid("Invalid options", "options").because(Reason::kOptionNotInPoll);
   auto before = p->chosen.find(c.actor);
   if (!p->multiple_choice) {
     if (chosen.size() != 1) return invalid("Invalid options: choose exactly one", "options");
-    if (before != p->chosen.end()) return failed_precondition("Already voted");
+    if (before != p->chosen.end()) return failed_precondition("Already voted").because(Reason::kAlreadyVoted);
   } else if (before != p->chosen.end()) {
     for (int64_t o : chosen)
-      if (before->second.count(o)) return failed_precondition("Already voted");
+      if (before->second.count(o)) return failed_precondition("Already voted").because(Reason::kAlreadyVoted);
   }
   ev::BallotCastT out;
   out.user_id = c.actor;
@@ -67,8 +67,8 @@ Status decide_command(Context& c, const ClosePoll& cmd) {
   const PollState* p = c.state.poll(cmd.poll_id);
   if (!p || !visible_event(c.state, p->event_id, c.actor)) return not_found("Poll not found");
   if (c.actor == 0 || p->creator_id != c.actor)
-    return forbidden("Only the poll's creator can close it");
-  if (p->closed) return failed_precondition("Poll is already closed");
+    return forbidden("Only the poll's creator can close it").because(Reason::kNotOwner);
+  if (p->closed) return failed_precondition("Poll is already closed").because(Reason::kPollEnded);
   c.out.emit({Category::Poll, cmd.poll_id}, ev::PollClosedT{});
   return Status::ok();
 }

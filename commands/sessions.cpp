@@ -35,7 +35,7 @@ std::vector<int64_t> open_sessions(const WriteState& s, int64_t user_id, int64_t
 Status decide_command(Context& c, const StartSession& cmd) {
   const UserState* u = c.state.user(cmd.user_id);
   if (!u || u->deleted) return not_found("User not found");
-  if (!u->active) return unauthenticated("Account disabled");
+  if (!u->active) return unauthenticated("Account disabled").because(Reason::kAccountDisabled);
   if (cmd.refresh_jti.empty()) return invalid("A refresh token id is required", "refresh_jti");
   if (cmd.expires_at <= c.now) return invalid("Session expiry must be in the future", "expires_at");
   int64_t sid = c.out.allocate(Category::Session);
@@ -53,10 +53,10 @@ Status decide_command(Context& c, const StartSession& cmd) {
 
 Status decide_command(Context& c, const RefreshSession& cmd) {
   const SessionState* s = c.state.session(cmd.session_id);
-  if (!s || !is_open(*s, c.now)) return unauthenticated(kBadRefresh);
+  if (!s || !is_open(*s, c.now)) return unauthenticated(kBadRefresh).because(Reason::kSessionEnded);
   const UserState* u = c.state.user(s->user_id);
-  if (!u || u->deleted) return unauthenticated(kBadRefresh);
-  if (!u->active) return unauthenticated("Account disabled");
+  if (!u || u->deleted) return unauthenticated(kBadRefresh).because(Reason::kUserGone);
+  if (!u->active) return unauthenticated("Account disabled").because(Reason::kAccountDisabled);
   if (!cmd.presented_jti.empty() && cmd.presented_jti == s->refresh_jti) {
     if (cmd.new_jti.empty() || cmd.new_jti == s->refresh_jti ||
         std::find(s->earlier_jtis.begin(), s->earlier_jtis.end(), cmd.new_jti) !=
@@ -77,14 +77,14 @@ Status decide_command(Context& c, const RefreshSession& cmd) {
     c.out.emit({Category::Session, cmd.session_id}, std::move(reuse));
     end_session(c, cmd.session_id, ev::SessionEndReason::RefreshReuse);
     c.out.keep_on_refusal();
-    return unauthenticated("Refresh token reuse detected; session revoked");
+    return unauthenticated("Refresh token reuse detected; session revoked").because(Reason::kTokenReused);
   }
-  return unauthenticated(kBadRefresh);
+  return unauthenticated(kBadRefresh).because(Reason::kTokenInvalid);
 }
 
 Status decide_command(Context& c, const EndSession& cmd) {
   const SessionState* s = c.state.session(cmd.session_id);
-  if (!s || !is_open(*s, c.now)) return unauthenticated("Session not found or already ended");
+  if (!s || !is_open(*s, c.now)) return unauthenticated("Session not found or already ended").because(Reason::kSessionEnded);
   if (c.actor != 0 && c.actor != s->user_id && !c.state.is_superuser(c.actor))
     return forbidden("Not enough permissions");
   end_session(c, cmd.session_id, cmd.reason);
@@ -109,9 +109,9 @@ Status decide_command(Context& c, const RequestPasswordReset& cmd) {
 Status decide_command(Context& c, const CompletePasswordReset& cmd) {
   int64_t rid = cmd.token_hash.empty() ? 0 : c.state.reset_by_token(cmd.token_hash);
   const PasswordResetState* r = rid ? c.state.password_reset(rid) : nullptr;
-  if (!r || r->used || c.now >= r->expires_at) return invalid(kBadReset, "token");
+  if (!r || r->used || c.now >= r->expires_at) return invalid(kBadReset, "token").because(Reason::kInvalidResetToken);
   const UserState* u = c.state.user(r->user_id);
-  if (!u || u->deleted) return invalid(kBadReset, "token");
+  if (!u || u->deleted) return invalid(kBadReset, "token").because(Reason::kInvalidResetToken);
   if (cmd.new_password_hash.empty()) return invalid("Password is required", "new_password");
   c.out.emit({Category::PasswordReset, rid}, ev::PasswordResetCompletedT{});
   ev::PasswordChangedT changed;

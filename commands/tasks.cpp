@@ -54,7 +54,7 @@ Status decide_command(Context& c, const UpdateTask& cmd) {
   const TaskState* t = c.state.task(cmd.task_id);
   if (!t) return task_not_found();
   if (!creator_or_assignee(*t, c.actor))
-    return forbidden("Only the task's creator or assignee can change it");
+    return forbidden("Only the task's creator or assignee can change it").because(Reason::kNotOwner);
   const ev::TaskUpdatedT& ch = cmd.changes;
   const uint32_t n = ch.nulls & ch.fields;
   if ((ch.fields & task_field::kTitle) && ((n & task_field::kTitle) || blank(ch.title)))
@@ -74,7 +74,8 @@ Status decide_command(Context& c, const AssignTask& cmd) {
   const EventState* e = c.state.event(t->event_id);
   bool event_creator = e && c.actor != 0 && e->owner_id == c.actor;
   if (!event_creator && !(c.actor != 0 && t->creator_id == c.actor))
-    return forbidden("Only the event's creator or the task's creator can assign it");
+    return forbidden("Only the event's creator or the task's creator can assign it")
+        .because(Reason::kNotOwner);
   if (Status st = check_assignee(c.state, cmd.assignee_id); !st) return st;
   ev::TaskAssignedT out;
   out.assignee_id = cmd.assignee_id;
@@ -86,9 +87,9 @@ Status decide_command(Context& c, const CompleteTask& cmd) {
   const TaskState* t = c.state.task(cmd.task_id);
   if (!t) return task_not_found();
   if (!creator_or_assignee(*t, c.actor))
-    return forbidden("Only the task's creator or assignee can complete it");
+    return forbidden("Only the task's creator or assignee can complete it").because(Reason::kNotOwner);
   if (t->status == ev::TaskStatus::Completed)
-    return failed_precondition("Task is already completed");
+    return failed_precondition("Task is already completed").because(Reason::kTaskCompleted);
   c.out.emit({Category::Task, cmd.task_id}, ev::TaskCompletedT{});
   return Status::ok();
 }

@@ -40,14 +40,14 @@ Status check_username(const WriteState& s, const std::string& username, int64_t 
     return invalid("Username must be 1 to 150 characters: letters, digits and @.+-_",
                    "username");
   int64_t holder = s.user_by_username(username);
-  if (holder != 0 && holder != self) return conflict("Username already exists", "username");
+  if (holder != 0 && holder != self) return conflict("Username already exists", "username").because(Reason::kDuplicateUsername);
   return Status::ok();
 }
 
 Status check_email(const WriteState& s, const std::string& email, int64_t self) {
-  if (!valid_email(email)) return invalid("Invalid email address", "email");
+  if (!valid_email(email)) return invalid("Invalid email address", "email").because(Reason::kInvalidEmail);
   int64_t holder = s.user_by_email(email);
-  if (holder != 0 && holder != self) return conflict("Email already exists", "email");
+  if (holder != 0 && holder != self) return conflict("Email already exists", "email").because(Reason::kDuplicateEmail);
   return Status::ok();
 }
 

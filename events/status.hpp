@@ -24,11 +24,49 @@ enum class Code {
 
 const char* code_name(Code code);
 
+// Why a request was refused, stable across wording changes: the contracts in
+// api/ map a reason (never a message text or a field name) to their own
+// status code and wording. kNone: the code alone says it.
+enum class Reason {
+  kNone = 0,
+  // identity
+  kDuplicateUsername,
+  kDuplicateEmail,
+  kInvalidEmail,           // not an email address
+  kInvalidCredentials,     // unknown account or wrong password (never says which)
+  kAccountDisabled,
+  kTokenInvalid,           // not a token of ours, of another kind, or malformed
+  kTokenExpired,
+  kTokenReused,            // a rotated-out refresh token: the session is revoked
+  kSessionEnded,           // logged out, revoked or expired
+  kUserGone,               // the account behind a token was deleted
+  kInvalidResetToken,
+  kIdempotencyKeyReused,   // the key was used for another request
+  // versions
+  kStaleVersion,           // If-Match names another version (or none we sent)
+  // calendars and events
+  kDuplicateCalendarName,
+  kTimeConflict,
+  kNotOwner,               // the caller's role does not allow it
+  kEventFull,
+  kAlreadyParticipant,
+  kNotParticipant,
+  kCreatorCannotLeave,
+  kNotPublic,              // only public gatherings can be joined
+  // polls and tasks
+  kAlreadyVoted,
+  kPollEnded,
+  kOptionNotInPoll,
+  kTaskCompleted,
+};
+
+const char* reason_name(Reason reason);
+
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Code code, std::string message, std::string field = {})
-      : code_(code), message_(std::move(message)), field_(std::move(field)) {}
+  Status(Code code, std::string message, std::string field = {}, Reason reason = Reason::kNone)
+      : code_(code), message_(std::move(message)), field_(std::move(field)), reason_(reason) {}
 
   static Status ok() { return {}; }
 
@@ -39,12 +77,19 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   // The input field the error is about, when there is one ("end_time").
   const std::string& field() const { return field_; }
+  Reason reason() const { return reason_; }
+  // This status with `reason` attached.
+  Status because(Reason reason) && {
+    reason_ = reason;
+    return std::move(*this);
+  }
   std::string to_string() const;
 
  private:
   Code code_ = Code::kOk;
   std::string message_;
   std::string field_;
+  Reason reason_ = Reason::kNone;
 };
 
 inline Status not_found(std::string m) { return {Code::kNotFound, std::move(m)}; }
