@@ -87,4 +87,8 @@ uint64_t CalendarsModel::digest() const {
   return set.value();
 }
 
+void CalendarsModel::set_version(int64_t id, uint64_t version) {
+  if (auto* r = calendars_.find(id)) r->version = version;
+}
+
 }  // namespace almanac::proj

@@ -475,4 +475,8 @@ uint64_t EventsModel::digest() const {
   return set.value();
 }
 
+void EventsModel::set_version(int64_t id, uint64_t version) {
+  if (auto* r = events_.find(id)) r->version = version;
+}
+
 }  // namespace almanac::proj

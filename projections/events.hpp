@@ -64,6 +64,9 @@ class EventsModel {
  public:
   // EventScheduled / Updated / Deleted / Shared / Unshared, ParticipantJoined / Left.
   void apply(const Envelope& e);
+  // Records that the stream of record `id` is now at `version` (after every
+  // event of the stream, whatever its type).
+  void set_version(int64_t id, uint64_t version);
   // Removes an event and every index entry of it (deletion, calendar cascade).
   void remove(int64_t id);
 

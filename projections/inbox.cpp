@@ -101,4 +101,8 @@ uint64_t InboxModel::digest() const {
   return set.value();
 }
 
+void InboxModel::set_version(int64_t id, uint64_t version) {
+  if (auto* r = items_.find(id)) r->version = version;
+}
+
 }  // namespace almanac::proj

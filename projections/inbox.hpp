@@ -18,6 +18,9 @@ namespace almanac::proj {
 class InboxModel {
  public:
   void apply(const Envelope& e);
+  // Records that the stream of record `id` is now at `version` (after every
+  // event of the stream, whatever its type).
+  void set_version(int64_t id, uint64_t version);
 
   const InboxItemView* find(int64_t id) const;
   const InboxItemView* find_by_uuid(const ev::Uuid& uuid) const;

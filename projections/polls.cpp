@@ -101,6 +101,7 @@ bool PollsModel::ended(const Poll& p, int64_t now) {
 PollView PollsModel::render(const Poll& p, int64_t now, int64_t viewer) const {
   PollView v;
   v.id = p.id;
+  v.version = p.version;
   v.uuid = p.uuid;
   v.event_id = p.event_id;
   v.creator_id = p.creator_id;
@@ -189,6 +190,10 @@ uint64_t PollsModel::digest() const {
     set.add(d.value());
   });
   return set.value();
+}
+
+void PollsModel::set_version(int64_t id, uint64_t version) {
+  if (auto* r = polls_.find(id)) r->version = version;
 }
 
 }  // namespace almanac::proj

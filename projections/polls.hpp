@@ -26,6 +26,9 @@ namespace almanac::proj {
 class PollsModel {
  public:
   void apply(const Envelope& e);
+  // Records that the stream of record `id` is now at `version` (after every
+  // event of the stream, whatever its type).
+  void set_version(int64_t id, uint64_t version);
   void remove_event(int64_t event_id);
 
   bool exists(int64_t id) const { return polls_.contains(id); }
@@ -49,6 +52,7 @@ class PollsModel {
   };
   struct Poll {
     int64_t id = 0;
+    uint64_t version = 0;
     ev::Uuid uuid;
     int64_t event_id = 0;
     int64_t creator_id = 0;

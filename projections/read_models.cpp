@@ -67,6 +67,21 @@ struct ReadModels::Models {
       default:
         break;  // Notification streams were handled above.
     }
+    stamp(e);
+  }
+
+  // The stream version a view of the aggregate reports (its ETag).
+  void stamp(const Envelope& e) {
+    switch (e.category) {
+      case Category::User: users.set_version(e.stream_id, e.version); break;
+      case Category::Session: sessions.set_version(e.stream_id, e.version); break;
+      case Category::Calendar: calendars.set_version(e.stream_id, e.version); break;
+      case Category::Event: events.set_version(e.stream_id, e.version); break;
+      case Category::Task: tasks.set_version(e.stream_id, e.version); break;
+      case Category::Poll: polls.set_version(e.stream_id, e.version); break;
+      case Category::Inbox: inbox.set_version(e.stream_id, e.version); break;
+      default: break;
+    }
   }
 
   void drop_event(int64_t id) {

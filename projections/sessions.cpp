@@ -98,4 +98,8 @@ uint64_t SessionsModel::digest() const {
   return set.value();
 }
 
+void SessionsModel::set_version(int64_t id, uint64_t version) {
+  if (auto* r = sessions_.find(id)) r->version = version;
+}
+
 }  // namespace almanac::proj

@@ -21,6 +21,9 @@ namespace almanac::proj {
 class SessionsModel {
  public:
   void apply(const Envelope& e);
+  // Records that the stream of record `id` is now at `version` (after every
+  // event of the stream, whatever its type).
+  void set_version(int64_t id, uint64_t version);
 
   const SessionView* find_session(int64_t id) const;
   // Exists and has not ended (refresh-token expiry is the caller's concern).

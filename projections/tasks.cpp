@@ -173,4 +173,8 @@ uint64_t TasksModel::digest() const {
   return set.value();
 }
 
+void TasksModel::set_version(int64_t id, uint64_t version) {
+  if (auto* r = tasks_.find(id)) r->version = version;
+}
+
 }  // namespace almanac::proj

@@ -19,6 +19,9 @@ namespace almanac::proj {
 class TasksModel {
  public:
   void apply(const Envelope& e);
+  // Records that the stream of record `id` is now at `version` (after every
+  // event of the stream, whatever its type).
+  void set_version(int64_t id, uint64_t version);
   // Drops every task of a deleted event.
   void remove_event(int64_t event_id);
 

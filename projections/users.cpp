@@ -138,4 +138,8 @@ uint64_t UsersModel::digest() const {
   return set.value();
 }
 
+void UsersModel::set_version(int64_t id, uint64_t version) {
+  if (auto* r = users_.find(id)) r->version = version;
+}
+
 }  // namespace almanac::proj

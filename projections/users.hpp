@@ -20,6 +20,9 @@ namespace almanac::proj {
 class UsersModel {
  public:
   void apply(const Envelope& e);
+  // Records that the stream of record `id` is now at `version` (after every
+  // event of the stream, whatever its type).
+  void set_version(int64_t id, uint64_t version);
 
   // Every lookup skips deleted accounts unless include_deleted.
   const UserView* find(int64_t id, bool include_deleted = false) const;

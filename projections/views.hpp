@@ -7,6 +7,10 @@
 // Times are UTC microseconds (floating events carry wall-clock numbers, see
 // EventView::floating). Ids of other aggregates are dense int64 ids; an
 // absent reference is std::nullopt (never 0 in a view).
+//
+// A view of an aggregate carries `version`: the version of its stream when the
+// view was taken (every event of the stream counts, e.g. a login on a user's
+// stream). It is what an ETag names, read in the same snapshot as the view.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +35,7 @@ struct Page {
 
 struct UserView {
   int64_t id = 0;
+  uint64_t version = 0;           // of the stream (see above)
   ev::Uuid uuid;
   std::string username;
   std::string email;              // as given at registration or last change
@@ -50,6 +55,7 @@ struct UserView {
 
 struct SessionView {
   int64_t id = 0;
+  uint64_t version = 0;           // of the stream (see above)
   ev::Uuid uuid;
   int64_t user_id = 0;
   std::string refresh_jti;        // the refresh token id valid now
@@ -76,6 +82,7 @@ struct PasswordResetView {
 
 struct CalendarView {
   int64_t id = 0;
+  uint64_t version = 0;           // of the stream (see above)
   ev::Uuid uuid;
   int64_t owner_id = 0;
   std::string name;
@@ -98,6 +105,7 @@ struct ParticipantView {
 
 struct EventView {
   int64_t id = 0;
+  uint64_t version = 0;           // of the stream (see above)
   ev::Uuid uuid;
   int64_t owner_id = 0;
   std::optional<int64_t> calendar_id;
@@ -191,6 +199,7 @@ struct OccurrencePage {
 
 struct TaskView {
   int64_t id = 0;
+  uint64_t version = 0;           // of the stream (see above)
   ev::Uuid uuid;
   int64_t event_id = 0;
   int64_t creator_id = 0;
@@ -235,6 +244,7 @@ enum class PollStatus { kActive, kEnded };
 
 struct PollView {
   int64_t id = 0;
+  uint64_t version = 0;           // of the stream (see above)
   ev::Uuid uuid;
   int64_t event_id = 0;
   int64_t creator_id = 0;
@@ -273,6 +283,7 @@ struct PollQuery {
 
 struct InboxItemView {
   int64_t id = 0;
+  uint64_t version = 0;           // of the stream (see above)
   ev::Uuid uuid;
   int64_t owner_id = 0;
   std::string content;
