@@ -5,16 +5,14 @@ import uuid
 import msgpack
 import requests
 
+from clients import Client, bearer
+
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 UTC_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
 def me(server, token):
-    return requests.get(server.url("/users/me"), headers=bearer(token))
+    return Client(server, token).get("/users/me")
 
 
 def gather_register(server, username="gina", email="gina@example.com", password="gatherpass1", **extra):

@@ -12,6 +12,8 @@ import pytest
 import requests
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule
 
+import clients
+
 TIMEOUT = 30
 
 
@@ -21,28 +23,8 @@ def anon(make_server):
     return make_server("--anonymous-calendars")
 
 
-class Client:
-    def __init__(self, server, token=None):
-        self.server = server
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-
-    def req(self, method, path, body=None, headers=None, **kw):
-        h = dict(self.headers)
-        h.update(headers or {})
-        return requests.request(method, self.server.url(path), json=body, headers=h,
-                                timeout=TIMEOUT, allow_redirects=False, **kw)
-
-    def get(self, path, **kw):
-        return self.req("GET", path, **kw)
-
-    def post(self, path, body=None, **kw):
-        return self.req("POST", path, body, **kw)
-
-    def put(self, path, body=None, **kw):
-        return self.req("PUT", path, body, **kw)
-
-    def delete(self, path, **kw):
-        return self.req("DELETE", path, **kw)
+class Client(clients.Client):
+    """A clients.Client with mcal's calendars, events and expanded view."""
 
     def calendar(self, name, color=None):
         r = self.post("/calendars/", {"name": name, "color": color})
@@ -609,14 +591,8 @@ PASSWORD = "Calendar-pass-2024"
 
 def token_for(server, name):
     """Registers `name` through the identity routes and returns an access token."""
-    r = requests.post(server.url("/users/register"),
-                      json={"username": name, "email": f"{name}@example.com", "password": PASSWORD},
-                      timeout=TIMEOUT)
-    assert r.status_code in (200, 201), r.text
-    r = requests.post(server.url("/users/login"), json={"username_or_email": name, "password": PASSWORD},
-                      timeout=TIMEOUT)
-    assert r.status_code == 200, r.text
-    return r.json()["access_token"]
+    clients.register(server, name, PASSWORD)
+    return clients.login(server, name, PASSWORD)
 
 
 def test_with_a_token_every_route_works(server):

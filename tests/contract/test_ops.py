@@ -15,41 +15,11 @@ import uuid
 import pytest
 import requests
 
+from clients import raw, read_response
 from conftest import ROOT
 
 
 # ---- helpers -----------------------------------------------------------------------------
-
-def raw(server, data, timeout=10, read_body=True):
-    """Sends `data` on a fresh connection; returns (status, headers, body bytes)."""
-    host, port = server.host_port.split(":")
-    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
-        sock.sendall(data)
-        return read_response(sock, read_body)
-
-
-def read_response(sock, read_body=True):
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise AssertionError(f"connection closed before a response: {buf!r}")
-        buf += chunk
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    length = int(headers.get("content-length", "0"))
-    while read_body and len(rest) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        rest += chunk
-    return status, headers, rest[:length]
-
 
 def methods(allow):
     return {m.strip() for m in allow.split(",") if m.strip()}

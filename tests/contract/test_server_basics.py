@@ -2,50 +2,51 @@
 import socket
 import time
 
-import requests
+
+from clients import Client
 
 
 def test_health_shapes(server):
-    r = requests.get(server.url("/health/"))
+    r = Client(server).get("/health/")
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "healthy" and body["timestamp"].endswith("Z") and "version" in body
-    live = requests.get(server.url("/health/live")).json()
+    live = Client(server).get("/health/live").json()
     assert live["status"] == "alive" and live["django_ready"] is True
-    ready = requests.get(server.url("/health/ready/"))
+    ready = Client(server).get("/health/ready/")
     assert ready.status_code == 200
     checks = ready.json()["checks"]
     assert checks["database"]["status"] == "healthy"
     assert isinstance(checks["database"]["latency_ms"], float)
     assert "total_latency_ms" in ready.json()
-    status = requests.get(server.url("/health/status/")).json()
+    status = Client(server).get("/health/status/").json()
     assert status["status"] == "ok" and status["database"]["version"].startswith("RocksDB")
 
 
 def test_unknown_path_is_404_in_the_owning_contracts_shape(server):
-    r = requests.get(server.url("/health/nope"))
+    r = Client(server).get("/health/nope")
     assert r.status_code == 404
     assert r.json()["error"] == "not_found"          # gather owns /health
-    r = requests.get(server.url("/nothing/here"))
+    r = Client(server).get("/nothing/here")
     assert r.status_code == 404
     assert r.json() == {"detail": "Not Found"}
 
 
 def test_wrong_method_is_405_with_allow(server):
-    r = requests.post(server.url("/health/live"))
+    r = Client(server).post("/health/live")
     assert r.status_code == 405
     assert r.headers["Allow"] == "GET"
 
 
 def test_metrics_count_requests(server):
-    requests.get(server.url("/health/live"))
-    text = requests.get(server.url("/metrics")).text
+    Client(server).get("/health/live")
+    text = Client(server).get("/metrics").text
     assert 'almanac_http_requests_total{route="/health/live",method="GET",status="200"}' in text
     assert "process_resident_memory_bytes" in text
 
 
 def test_oversized_body_is_413_and_changes_nothing(server):
-    r = requests.post(server.url("/health/live"), data=b"x" * (2 << 20))
+    r = Client(server).post("/health/live", data=b"x" * (2 << 20))
     assert r.status_code == 413
 
 
@@ -60,11 +61,11 @@ def test_slow_client_is_disconnected(make_server):
     assert data == b""                     # the server closed the connection
     assert time.time() - started < 5
     # and the server still answers others
-    assert requests.get(s.url("/health/live")).status_code == 200
+    assert Client(s).get("/health/live").status_code == 200
 
 
 def test_graceful_shutdown_exits_cleanly(server):
-    assert requests.get(server.url("/health/live")).status_code == 200
+    assert Client(server).get("/health/live").status_code == 200
     code, err = server.stop()
     assert code == 0
     assert "stopped cleanly" in err

@@ -10,35 +10,17 @@ import socket
 import subprocess
 import threading
 import time
-import uuid
 
 import pytest
 import requests
 import websockets
 
-PASSWORD = "correct-horse-9"
+from clients import Writers, bearer, login, register
+
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 # ---- helpers ------------------------------------------------------------------
-
-def register(server, username):
-    r = requests.post(server.url("/users/register"), timeout=30,
-                      json={"username": username, "email": f"{username}@example.com", "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def login(server, username):
-    r = requests.post(server.url("/users/login"), timeout=30,
-                      json={"username_or_email": username, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return r.json()["access_token"]
-
-
-def auth(token):
-    return {"Authorization": f"Bearer {token}"}
-
 
 def with_superuser(make_server, almanac, *args, users=("alice",)):
     """A server where 'root' is a superuser: start, register, stop, promote, start again.
@@ -59,7 +41,7 @@ def read_all(server, token, page=1000):
     events, after = [], 0
     for _ in range(10000):
         r = requests.get(server.url("/streams/all"), params={"from": after, "limit": page},
-                         headers=auth(token), timeout=30)
+                         headers=bearer(token), timeout=30)
         assert r.status_code == 200, r.text
         body = r.json()
         if not body["events"]:
@@ -80,54 +62,6 @@ def user_id(server, token, username):
         if e["type"] == "UserRegistered" and e["payload"]["username"] == username:
             return e["stream"]["id"]
     raise AssertionError(f"{username} not in the log")
-
-
-class Writers:
-    """Threads that register users until stopped; remembers which were acknowledged."""
-
-    def __init__(self, server, threads=4, prefix="w"):
-        self.server = server
-        self.stop_flag = threading.Event()
-        self.acknowledged = []
-        self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self._run, args=(f"{prefix}{i}",), daemon=True)
-                        for i in range(threads)]
-
-    def _run(self, prefix):
-        session = requests.Session()
-        for n in range(100000):
-            if self.stop_flag.is_set():
-                return
-            name = f"{prefix}-{n}-{uuid.uuid4().hex[:6]}"
-            try:
-                r = session.post(self.server.url("/users/register"), timeout=10,
-                                 json={"username": name, "email": f"{name}@example.com", "password": PASSWORD})
-            except requests.RequestException:
-                return  # the server went away
-            if r.status_code == 200:
-                with self.lock:
-                    self.acknowledged.append(name)
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def wait_for(self, count, timeout=60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            with self.lock:
-                if len(self.acknowledged) >= count:
-                    return
-            time.sleep(0.01)
-        raise AssertionError(f"fewer than {count} writes acknowledged in {timeout}s")
-
-    def finish(self):
-        self.stop_flag.set()
-        for t in self.threads:
-            t.join(timeout=60)
-            assert not t.is_alive()
-        return list(self.acknowledged)
 
 
 def close_code(exc):
@@ -153,11 +87,11 @@ async def collect(url, until_position, timeout=60, stop_after=None, **kw):
 def test_all_needs_a_superuser(make_server, almanac):
     s, tokens = with_superuser(make_server, almanac)
     assert requests.get(s.url("/streams/all")).status_code == 401
-    assert requests.get(s.url("/streams/all"), headers=auth("not-a-token")).status_code == 401
-    r = requests.get(s.url("/streams/all"), headers=auth(tokens["alice"]))
+    assert requests.get(s.url("/streams/all"), headers=bearer("not-a-token")).status_code == 401
+    r = requests.get(s.url("/streams/all"), headers=bearer(tokens["alice"]))
     assert r.status_code == 403
     assert r.json() == {"detail": "Superuser privileges required"}
-    assert requests.get(s.url("/streams/all"), headers=auth(tokens["root"])).status_code == 200
+    assert requests.get(s.url("/streams/all"), headers=bearer(tokens["root"])).status_code == 200
 
 
 def test_all_pages_through_the_whole_log_and_renders_events(make_server, almanac):
@@ -169,7 +103,7 @@ def test_all_pages_through_the_whole_log_and_renders_events(make_server, almanac
     # Small pages: every position once, in order, `next` chaining the pages.
     positions, after = [], 0
     for _ in range(100):
-        body = requests.get(s.url("/streams/all"), params={"from": after, "limit": 4}, headers=auth(root)).json()
+        body = requests.get(s.url("/streams/all"), params={"from": after, "limit": 4}, headers=bearer(root)).json()
         assert len(body["events"]) <= 4
         if not body["events"]:
             break
@@ -196,12 +130,12 @@ def test_all_pages_through_the_whole_log_and_renders_events(make_server, almanac
     assert promoted["payload"] == {"is_superuser": True}
 
     # from in the middle
-    body = requests.get(s.url("/streams/all"), params={"from": 5, "limit": 2}, headers=auth(root)).json()
+    body = requests.get(s.url("/streams/all"), params={"from": 5, "limit": 2}, headers=bearer(root)).json()
     assert [e["position"] for e in body["events"]] == [6, 7] and body["next"] == 7
 
     # NDJSON: the same events, one per line.
     r = requests.get(s.url("/streams/all"), params={"from": 0, "limit": 1000},
-                     headers={**auth(root), "Accept": "application/x-ndjson"})
+                     headers={**bearer(root), "Accept": "application/x-ndjson"})
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/x-ndjson"
     assert r.text.endswith("\n")
@@ -209,10 +143,10 @@ def test_all_pages_through_the_whole_log_and_renders_events(make_server, almanac
     assert [json.loads(line) for line in lines] == every
 
     # Limits: a huge one is capped, not refused; zero and words are 422.
-    capped = requests.get(s.url("/streams/all"), params={"limit": 10 ** 9}, headers=auth(root))
+    capped = requests.get(s.url("/streams/all"), params={"limit": 10 ** 9}, headers=bearer(root))
     assert capped.status_code == 200 and len(capped.json()["events"]) == len(every)
     for bad in ({"limit": 0}, {"limit": "ten"}, {"from": -1}, {"from": "x"}):
-        r = requests.get(s.url("/streams/all"), params=bad, headers=auth(root))
+        r = requests.get(s.url("/streams/all"), params=bad, headers=bearer(root))
         assert r.status_code == 422, bad
         assert r.json()["detail"][0]["loc"][0] == "query"
 
@@ -224,27 +158,27 @@ def test_entity_streams_are_for_their_viewers_only(make_server, almanac):
     alice_session = next(e["stream"]["id"] for e in read_all(s, root)
                          if e["type"] == "SessionStarted" and e["payload"]["user_id"] == alice_id)
 
-    own = requests.get(s.url(f"/streams/user/{alice_id}"), headers=auth(alice))
+    own = requests.get(s.url(f"/streams/user/{alice_id}"), headers=bearer(alice))
     assert own.status_code == 200
     types = [e["type"] for e in own.json()["events"]]
     assert types[0] == "UserRegistered" and "UserLoggedIn" in types
     assert [e["version"] for e in own.json()["events"]] == list(range(1, len(types) + 1))
     assert own.json()["next"] == len(types)
-    later = requests.get(s.url(f"/streams/user/{alice_id}"), params={"from": 1}, headers=auth(alice)).json()
+    later = requests.get(s.url(f"/streams/user/{alice_id}"), params={"from": 1}, headers=bearer(alice)).json()
     assert [e["version"] for e in later["events"]] == list(range(2, len(types) + 1))
-    nd = requests.get(s.url(f"/streams/user/{alice_id}"), headers={**auth(alice), "Accept": "application/x-ndjson"})
+    nd = requests.get(s.url(f"/streams/user/{alice_id}"), headers={**bearer(alice), "Accept": "application/x-ndjson"})
     assert [json.loads(x) for x in nd.text.splitlines()] == own.json()["events"]
 
-    assert requests.get(s.url(f"/streams/session/{alice_session}"), headers=auth(alice)).status_code == 200
+    assert requests.get(s.url(f"/streams/session/{alice_session}"), headers=bearer(alice)).status_code == 200
     # Someone else's streams look exactly like streams that do not exist.
     for path in (f"/streams/user/{alice_id}", f"/streams/session/{alice_session}"):
-        r = requests.get(s.url(path), headers=auth(bob))
+        r = requests.get(s.url(path), headers=bearer(bob))
         assert r.status_code == 404 and r.json() == {"detail": "Stream not found"}
-    assert requests.get(s.url("/streams/user/999999"), headers=auth(bob)).json() == {"detail": "Stream not found"}
+    assert requests.get(s.url("/streams/user/999999"), headers=bearer(bob)).json() == {"detail": "Stream not found"}
     # Superusers read every stream; absent ones are 404 for them too.
-    assert requests.get(s.url(f"/streams/user/{alice_id}"), headers=auth(root)).json() == own.json()
-    assert requests.get(s.url("/streams/user/999999"), headers=auth(root)).status_code == 404
-    assert requests.get(s.url("/streams/planet/1"), headers=auth(root)).status_code == 404
+    assert requests.get(s.url(f"/streams/user/{alice_id}"), headers=bearer(root)).json() == own.json()
+    assert requests.get(s.url("/streams/user/999999"), headers=bearer(root)).status_code == 404
+    assert requests.get(s.url("/streams/planet/1"), headers=bearer(root)).status_code == 404
     assert requests.get(s.url(f"/streams/user/{alice_id}")).status_code == 401
 
 
@@ -264,8 +198,8 @@ def test_live_refuses_without_a_superuser_token(make_server, almanac):
     assert asyncio.run(status_of(s.ws_url(f"/streams/live?token={tokens['alice']}"))) == 403
     assert asyncio.run(status_of(s.ws_url(f"/streams/live?token={tokens['root']}&from=abc"))) == 422
     assert asyncio.run(status_of(s.ws_url(f"/streams/live?token={tokens['root']}"))) == 101
-    assert asyncio.run(status_of(s.ws_url("/streams/live"), extra_headers=auth(tokens["root"]))) == 101
-    assert requests.get(s.url("/streams/live"), headers=auth(tokens["root"])).status_code == 426
+    assert asyncio.run(status_of(s.ws_url("/streams/live"), extra_headers=bearer(tokens["root"]))) == 101
+    assert requests.get(s.url("/streams/live"), headers=bearer(tokens["root"])).status_code == 426
 
 
 def test_live_catches_up_then_follows_with_no_gap_and_no_duplicate(make_server, almanac):
