@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "api/fields.hpp"
 #include "api/identity.hpp"
 
 namespace almanac::api::auth {
@@ -13,13 +14,9 @@ namespace almanac::api::auth {
 namespace {
 
 constexpr int64_t kUsPerS = 1'000'000;
-constexpr const char* kBadRefresh = "Invalid or expired refresh token";
 
-size_t code_points(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char ch : s)
-    if ((ch & 0xC0) != 0x80) ++n;
-  return n;
+Status bad_refresh(Reason reason = Reason::kTokenInvalid) {
+  return unauthenticated("Invalid or expired refresh token").because(reason);
 }
 
 bool same_ascii_case_insensitive(std::string_view a, std::string_view b) {
@@ -56,6 +53,11 @@ const T* find_payload(const cmd::CommandResult& r, ev::Payload type, const Envel
 // The tokens of a session whose refresh-token id and expiry were recorded at
 // `recorded_at_us`. Derived only from what the log holds, so that a repeated
 // request (Idempotency-Key) gets the very same tokens.
+// A refresh token that is not the caller's to end, or no token at all.
+Status invalid_refresh() {
+  return invalid("Invalid or expired refresh token", "refresh").because(Reason::kTokenInvalid);
+}
+
 Tokens session_tokens(Service& s, int64_t user_id, int64_t session_id, const std::string& jti,
                       int64_t refresh_expires_us, int64_t recorded_at_us) {
   Tokens t;
@@ -79,6 +81,26 @@ Status check_password(std::string_view password) {
     return invalid("Password must be at most " + std::to_string(kMaxPasswordLength) + " characters",
                    "password");
   return Status::ok();
+}
+
+void password_rule(std::string_view password, const Loc& base, std::vector<Problem>& problems) {
+  if (Status st = check_password(password); !st) {
+    Loc loc = base;
+    loc.push_back(st.field());
+    problems.push_back(Problem::because(std::move(loc), st.message()));
+  }
+}
+
+void checks_password(const NewUser& user, const Loc& base, std::vector<Problem>& problems) {
+  password_rule(user.password, base, problems);
+}
+
+const Model<LoginForm>& login_form() {
+  static const Model<LoginForm> m =
+      Model<LoginForm>("Login")
+          .field("username", &LoginForm::username, text().describe("The username, or the email"))
+          .field("password", &LoginForm::password, text());
+  return m;
 }
 
 net::awaitable<Result<proj::UserView>> register_user(Exchange& ex, NewUser&& user) {
@@ -122,7 +144,9 @@ net::awaitable<Result<proj::UserView>> register_user(Exchange& ex, NewUser&& use
     bool same = view->username == user.username && same_ascii_case_insensitive(view->email, user.email);
     const std::string& stored = view->password_hash;
     if (same) same = co_await s.run_blocking([&hasher, &stored, &password] { return hasher.verify(stored, password); });
-    if (!same) co_return conflict("Idempotency-Key was already used for another request", "Idempotency-Key");
+    if (!same)
+      co_return conflict("Idempotency-Key was already used for another request", "Idempotency-Key")
+          .because(Reason::kIdempotencyKeyReused);
   }
   co_return std::move(view.value());
 }
@@ -155,8 +179,8 @@ net::awaitable<Result<SignedIn>> login(Exchange& ex, std::string_view username_o
     // Unknown accounts cost one verification too.
     return hasher.verify(hash.empty() ? dummy_hash(hasher) : hash, password) && !hash.empty();
   });
-  if (!user || !verified) co_return unauthenticated(kInvalidCredentials);
-  if (!user->is_active) co_return forbidden("Account disabled");
+  if (!user || !verified) co_return unauthenticated("Invalid credentials").because(Reason::kInvalidCredentials);
+  if (!user->is_active) co_return forbidden("Account disabled").because(Reason::kAccountDisabled);
   Result<Tokens> tokens = co_await start_session(ex, *user);
   if (!tokens) co_return tokens.status();
   // The view again, so that last_login includes this login.
@@ -168,16 +192,15 @@ net::awaitable<Result<Tokens>> refresh(Exchange& ex, std::string_view refresh_to
   Service& s = ex.service;
   const int64_t now_us = s.clock().now_us();
   auto claims = s.tokens().verify(refresh_token, TokenClaims::kRefresh, now_us / kUsPerS);
-  if (!claims) co_return unauthenticated(claims.status().message() == "Token has expired" ? claims.status().message()
-                                                                                         : kBadRefresh);
+  if (!claims) co_return claims.status().reason() == Reason::kTokenExpired ? claims.status() : bad_refresh();
 
   if (mode == RefreshMode::kKeep) {
     auto session = s.models().session(claims->session_id);
     if (session && !session->ended && session->user_id == claims->user_id &&
         session->refresh_jti == claims->jti && now_us < session->expires_at) {
       auto user = s.models().user(claims->user_id);
-      if (!user) co_return unauthenticated(kBadRefresh);
-      if (!user->is_active) co_return unauthenticated("Account disabled");
+      if (!user) co_return bad_refresh(Reason::kUserGone);
+      if (!user->is_active) co_return unauthenticated("Account disabled").because(Reason::kAccountDisabled);
       Tokens t;
       t.user_id = claims->user_id;
       t.session_id = claims->session_id;
@@ -198,10 +221,10 @@ net::awaitable<Result<Tokens>> refresh(Exchange& ex, std::string_view refresh_to
   command.new_jti = random_token_id();
   command.expires_at = now_us + s.config().refresh_ttl_s * kUsPerS;
   auto session = s.models().session(claims->session_id);
-  if (!session || session->user_id != claims->user_id) co_return unauthenticated(kBadRefresh);
+  if (!session || session->user_id != claims->user_id) co_return bad_refresh();
   cmd::CommandEnvelope envelope = s.envelope(ex, std::move(command), claims->user_id);
   cmd::CommandResult r = co_await s.submit(std::move(envelope));
-  if (!r.status) co_return r.status.code() == Code::kUnauthenticated ? r.status : unauthenticated(kBadRefresh);
+  if (!r.status) co_return r.status.code() == Code::kUnauthenticated ? r.status : bad_refresh();
   const Envelope* env = nullptr;
   const auto* refreshed = find_payload<ev::SessionRefreshedT>(r, ev::Payload::SessionRefreshed, &env);
   if (!refreshed) co_return internal_error("Refresh recorded no rotation");
@@ -221,13 +244,13 @@ net::awaitable<Status> logout(Exchange& ex, const Principal& who) {
 net::awaitable<Status> logout_refresh(Exchange& ex, const Principal& who, std::string_view refresh_token) {
   Service& s = ex.service;
   auto claims = s.tokens().verify(refresh_token, TokenClaims::kRefresh, s.clock().now_us() / kUsPerS);
-  if (!claims || claims->user_id != who.user_id) co_return invalid(kBadRefresh, "refresh");
+  if (!claims || claims->user_id != who.user_id) co_return invalid_refresh();
   cmd::EndSession command;
   command.session_id = claims->session_id;
   command.reason = ev::SessionEndReason::Logout;
   cmd::CommandEnvelope envelope = s.envelope(ex, command, who.user_id);
   cmd::CommandResult r = co_await s.submit(std::move(envelope));
-  if (!r.status && r.status.code() == Code::kUnauthenticated) co_return invalid(kBadRefresh, "refresh");
+  if (!r.status && r.status.code() == Code::kUnauthenticated) co_return invalid_refresh();
   co_return r.status;
 }
 
@@ -238,8 +261,9 @@ net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Princi
   change.user_id = who.user_id;
   if (change.fields == 0) {
     // Nothing to record; a stale If-Match is still refused.
-    if (expected_version && *expected_version != user_version(s, who.user_id))
-      co_return conflict("Resource was modified", "If-Match");
+    auto current = s.models().user(who.user_id);
+    if (expected_version && (!current || *expected_version != current->version))
+      co_return conflict("Resource was modified", "If-Match").because(Reason::kStaleVersion);
   } else {
     cmd::CommandEnvelope envelope = s.envelope(ex, std::move(change), who.user_id);
     envelope.expected_version = expected_version;
@@ -249,74 +273,6 @@ net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Princi
   auto view = s.models().user(who.user_id);
   if (!view) co_return not_found("User not found");
   co_return std::move(*view);
-}
-
-Response with_user_etag(Exchange& ex, Response res, int64_t user_id) {
-  res.set(http::field::etag, etag(user_version(ex.service, user_id)));
-  return res;
-}
-
-uint64_t user_version(Service& service, int64_t user_id) {
-  return service.store().stream_version({Category::User, user_id});
-}
-
-std::string format_uuid(const ev::Uuid& uuid) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  auto put = [&](uint64_t v, int from_nibble, int count) {
-    for (int i = from_nibble; i < from_nibble + count; ++i) out.push_back(kHex[(v >> (60 - 4 * i)) & 0xF]);
-  };
-  uint64_t hi = uuid.hi(), lo = uuid.lo();
-  put(hi, 0, 8);
-  out.push_back('-');
-  put(hi, 8, 4);
-  out.push_back('-');
-  put(hi, 12, 4);
-  out.push_back('-');
-  put(lo, 0, 4);
-  out.push_back('-');
-  put(lo, 4, 12);
-  return out;
-}
-
-FieldRead read_string(const json& body, std::string_view name, std::string& out) {
-  if (!body.is_object()) return FieldRead::kMissing;
-  auto it = body.find(name);
-  if (it == body.end() || it->is_null()) return FieldRead::kMissing;
-  if (!it->is_string()) return FieldRead::kWrongType;
-  out = it->get<std::string>();
-  return FieldRead::kOk;
-}
-
-void read_strings(const json& body, std::initializer_list<std::pair<const char*, std::string*>> fields,
-                  bool optional, const FieldErrors& wording, std::vector<FieldError>& errors,
-                  std::vector<bool>* present) {
-  for (const auto& [name, out] : fields) {
-    const FieldRead r = read_string(body, name, *out);
-    if (present) present->push_back(r == FieldRead::kOk);
-    if (r == FieldRead::kMissing && !optional) errors.push_back(wording.missing(name));
-    if (r == FieldRead::kWrongType) errors.push_back(wording.wrong_type(name));
-  }
-}
-
-json object_schema(std::initializer_list<std::pair<const char*, const char*>> properties,
-                   std::initializer_list<const char*> required) {
-  json props = json::object();
-  for (const auto& [name, type] : properties) {
-    std::string_view t = type;
-    if (t == "string" || t == "integer" || t == "boolean")
-      props[name] = {{"type", type}};
-    else
-      props[name] = {{"type", "string"}, {"format", type}};
-  }
-  json schema = {{"type", "object"}, {"properties", std::move(props)}};
-  if (required.size() > 0) {
-    json req = json::array();
-    for (const char* name : required) req.push_back(name);
-    schema["required"] = std::move(req);
-  }
-  return schema;
 }
 
 }  // namespace almanac::api::auth

@@ -4,15 +4,15 @@
 // only parse requests into these calls and render what comes back in their
 // own shapes; docs/contracts/auth.md records the decisions behind them.
 //
-// Outcomes are Status codes a contract maps to its own statuses:
-//   InvalidArgument  input the domain refuses (field() names it)
-//   Conflict         username or email taken (field() "username" / "email"),
-//                    an Idempotency-Key reused for another request
-//                    (field() "Idempotency-Key"), or a stale If-Match
-//                    (field() "If-Match")
-//   Unauthenticated  wrong credentials, a bad / expired / reused token
-//   Forbidden        the account is disabled (after a correct password only)
-//   Unavailable, Internal  the server could not do it
+// Refusals carry a Reason a contract maps to its own answers:
+//   kDuplicateUsername, kDuplicateEmail, kInvalidEmail   registration and profile
+//   kIdempotencyKeyReused   the key was used for another registration
+//   kStaleVersion           If-Match names another version
+//   kInvalidCredentials     unknown account or wrong password (never says which)
+//   kAccountDisabled        after a correct password only
+//   kTokenInvalid, kTokenExpired, kTokenReused, kSessionEnded, kUserGone   refresh
+// and InvalidArgument for input the domain refuses (field() names it);
+// Unavailable or Internal when the server could not do it.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "api/errors.hpp"
+#include "api/fields.hpp"
 #include "api/http.hpp"
 #include "api/service.hpp"
 #include "projections/views.hpp"
@@ -36,16 +36,24 @@ inline constexpr size_t kMaxPasswordLength = 128;
 
 // InvalidArgument (field "password") when `password` breaks the rule.
 Status check_password(std::string_view password);
-
-// The message login failures carry, whatever went wrong (unknown user or
-// wrong password), so that an answer never reveals which usernames exist.
-inline constexpr const char* kInvalidCredentials = "Invalid credentials";
+// The rule as a problem at base + "password".
+void password_rule(std::string_view password, const Loc& base, std::vector<Problem>& problems);
 
 // What a contract gathered from a registration form.
 struct NewUser {
   std::string username, email, password;
   std::string first_name, last_name, full_name;
 };
+
+// The password rule of a registration model (Model<NewUser>::rule).
+void checks_password(const NewUser& user, const Loc& base, std::vector<Problem>& problems);
+
+// A login body of a username (or the email) and a password: the field table
+// of the contracts that name them so (collab, admin, gather).
+struct LoginForm {
+  std::string username, password;
+};
+const Model<LoginForm>& login_form();
 
 // A session's tokens. Times are UTC seconds.
 struct Tokens {
@@ -114,39 +122,5 @@ net::awaitable<Status> logout_refresh(Exchange& ex, const Principal& who, std::s
 net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Principal& who,
                                                       cmd::UpdateProfile&& change,
                                                       std::optional<uint64_t> expected_version);
-
-// The version of a user's stream: the ETag of the account.
-uint64_t user_version(Service& service, int64_t user_id);
-
-// `res` with the user's ETag (their stream version).
-Response with_user_etag(Exchange& ex, Response res, int64_t user_id);
-
-// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", lower-case hex.
-std::string format_uuid(const ev::Uuid& uuid);
-
-// Reading one member of a request body.
-enum class FieldRead { kOk, kMissing, kWrongType };
-// Copies body[name] into `out` when it is a string. kMissing when the body is
-// not an object or the member is absent or null; kWrongType otherwise.
-FieldRead read_string(const json& body, std::string_view name, std::string& out);
-
-// How a contract words the error for a string field that is missing, or that
-// is there but not a string.
-struct FieldErrors {
-  FieldError (*missing)(const char* name);
-  FieldError (*wrong_type)(const char* name);
-};
-// Reads the string `fields` of `body`. Each is required, or with `optional`
-// may be absent or null; a problem appends the contract's error to `errors`.
-// `present` (when given) records, in order, which fields were there.
-void read_strings(const json& body, std::initializer_list<std::pair<const char*, std::string*>> fields,
-                  bool optional, const FieldErrors& wording, std::vector<FieldError>& errors,
-                  std::vector<bool>* present = nullptr);
-
-// A JSON Schema object for route documentation: `properties` pairs a name with
-// a type ("string", "integer", "boolean") or a string format ("email",
-// "uuid", "date-time", "password"); `required` lists the mandatory ones.
-json object_schema(std::initializer_list<std::pair<const char*, const char*>> properties,
-                   std::initializer_list<const char*> required = {});
 
 }  // namespace almanac::api::auth

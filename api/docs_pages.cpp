@@ -7,7 +7,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "api/errors.hpp"
+#include "api/handler.hpp"
 #include "api/service.hpp"
 
 #ifndef ALMANAC_WEB_ASSETS_RELATIVE
@@ -259,7 +259,7 @@ net::awaitable<Response> asset(Exchange& ex) {
     if (!loaded) break;
     co_return asset_response(ex.req, a.type, loaded->body, loaded->etag);
   }
-  co_return render_error(ex.contract, ex.req, not_found_error("Not Found"));
+  co_return refuse(ex, ex.dialect().refusal(Refusal::kNotFound));
 }
 
 }  // namespace almanac::api::docs

@@ -3,8 +3,8 @@
 #include <flatbuffers/idl.h>
 
 #include <array>
-#include <cstdio>
 
+#include "api/fields.hpp"
 #include "api/time_format.hpp"
 
 namespace almanac::api {
@@ -28,17 +28,9 @@ struct Schema {
   }
 };
 
-const Schema& schema() {
+const Schema& event_schema() {
   static const Schema s;  // built once; read-only afterwards
   return s;
-}
-
-std::string uuid_from_parts(uint64_t hi, uint64_t lo) {
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-                static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
 }
 
 // Rewrites reflection output into the stream's payload shape, in place.
@@ -48,17 +40,15 @@ void shape_payload(json& payload) {
   for (auto& [key, value] : payload.items()) {
     if (value.is_object() && value.size() == 2 && value.contains("hi") && value.contains("lo") &&
         value["hi"].is_number_unsigned() && value["lo"].is_number_unsigned())
-      value = uuid_from_parts(value["hi"].get<uint64_t>(), value["lo"].get<uint64_t>());
+      value = format_uuid(ev::Uuid(value["hi"].get<uint64_t>(), value["lo"].get<uint64_t>()));
   }
 }
 
 }  // namespace
 
-std::string uuid_text(const ev::Uuid& uuid) { return uuid_from_parts(uuid.hi(), uuid.lo()); }
-
 Result<json> event_json(std::string_view bytes) {
   if (Status s = verify_bytes(bytes); !s) return s;
-  const Schema& sc = schema();
+  const Schema& sc = event_schema();
   if (!sc.ok) return internal_error("built-in event schema failed to parse: " + sc.parser.error_);
   const auto* env = ev::GetEventEnvelope(bytes.data());
 

@@ -26,7 +26,4 @@ Result<json> event_json(std::string_view bytes);
 // The same for an envelope in memory (as the hub publishes them).
 Result<json> event_json(const Envelope& envelope);
 
-// "0190a1b2-..." for a UUID.
-std::string uuid_text(const ev::Uuid& uuid);
-
 }  // namespace almanac::api

@@ -46,7 +46,14 @@ net::awaitable<Response> ready(Exchange& ex) {
   auto started = Steady::now();
   bool healthy = true;
   json checks = json::object();
-  checks["database"] = check_log(ex.service, healthy);
+  // The probe reads and writes the log (a synced write): off the IO threads.
+  Service& service = ex.service;
+  json database;
+  co_await service.run_blocking([&service, &healthy, &database] {
+    database = check_log(service, healthy);
+    return true;
+  });
+  checks["database"] = std::move(database);
   {
     auto t = Steady::now();
     bool failed = ex.service.writer().failed();
@@ -82,7 +89,13 @@ net::awaitable<Response> live(Exchange& ex) {
 net::awaitable<Response> status(Exchange& ex) {
   auto started = Steady::now();
   bool healthy = true;
-  json log = check_log(ex.service, healthy);
+  Service& service = ex.service;
+  // The probe reads and writes the log (a synced write): off the IO threads.
+  json log;
+  co_await service.run_blocking([&service, &healthy, &log] {
+    log = check_log(service, healthy);
+    return true;
+  });
   json body = {
       {"status", healthy ? "ok" : "degraded"},
       {"timestamp", format_utc(now_us())},

@@ -17,9 +17,8 @@ using json = nlohmann::ordered_json;  // keys keep the order handlers write them
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
-// The API contract that owns a route: it decides the error shapes.
-enum class Contract { kNone, kCollab, kFlowstate, kMcal, kAdmin, kGather, kNative };
-
-const char* contract_name(Contract c);
+// An API contract (api/contract.hpp): the routes of one document and how
+// they word their errors.
+struct Contract;
 
 }  // namespace almanac::api

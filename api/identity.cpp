@@ -14,6 +14,14 @@
 
 namespace almanac::api {
 
+namespace {
+
+Status invalid_token() {
+  return unauthenticated("Could not validate credentials").because(Reason::kTokenInvalid);
+}
+
+}  // namespace
+
 Result<std::string> PasswordHasher::hash(std::string_view password) const {
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(out, password.data(), password.size(), ops_, mem_,
@@ -85,14 +93,14 @@ std::string TokenService::issue(const TokenClaims& c) const {
 
 Result<TokenClaims> TokenService::verify(std::string_view token, TokenClaims::Kind kind,
                                          int64_t now_s) const {
-  if (token.empty() || token.size() > 4096) return unauthenticated("Could not validate credentials");
+  if (token.empty() || token.size() > 4096) return invalid_token();
   std::string t(token);
   jwt_t* jwt = nullptr;
   if (jwt_decode(&jwt, t.c_str(), reinterpret_cast<const unsigned char*>(key_.data()),
                  static_cast<int>(key_.size())) != 0 ||
       !jwt) {
     if (jwt) jwt_free(jwt);
-    return unauthenticated("Could not validate credentials");
+    return invalid_token();
   }
   TokenClaims c;
   bool ok = jwt_get_alg(jwt) == JWT_ALG_HS256;
@@ -112,8 +120,8 @@ Result<TokenClaims> TokenService::verify(std::string_view token, TokenClaims::Ki
     if (jti) c.jti = jti;
   }
   jwt_free(jwt);
-  if (!ok || c.kind != kind) return unauthenticated("Could not validate credentials");
-  if (c.expires_at <= now_s) return unauthenticated("Token has expired");
+  if (!ok || c.kind != kind) return invalid_token();
+  if (c.expires_at <= now_s) return unauthenticated("Token has expired").because(Reason::kTokenExpired);
   return c;
 }
 

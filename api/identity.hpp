@@ -24,6 +24,13 @@ class PasswordHasher {
   uint64_t ops_, mem_;
 };
 
+// The authenticated caller of a request.
+struct Principal {
+  int64_t user_id = 0;
+  int64_t session_id = 0;   // 0: no session (the local user of --anonymous-calendars)
+  bool is_superuser = false;
+};
+
 struct TokenClaims {
   enum Kind { kAccess, kRefresh } kind = kAccess;
   int64_t user_id = 0;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "api/content.hpp"
+#include "api/contract.hpp"
 #include "api/service.hpp"
 
 #ifndef ALMANAC_VERSION
@@ -78,54 +79,15 @@ json any_of(const std::vector<json>& schemas) {
   return {{"anyOf", distinct}};
 }
 
-const char* error_schema_name(Contract c) {
-  switch (c) {
-    case Contract::kCollab: return "CollabError";
-    case Contract::kGather: return "GatherError";
-    default: return "FastApiError";
-  }
-}
-
 json ref(std::string_view name) { return {{"$ref", "#/components/schemas/" + std::string(name)}}; }
 
-json components() {
-  json field_error = {{"type", "object"},
-                      {"required", json::array({"loc", "msg", "type"})},
-                      {"properties",
-                       {{"loc", {{"type", "array"}, {"items", {{"type", json::array({"string", "integer"})}}}}},
-                        {"msg", {{"type", "string"}}},
-                        {"type", {{"type", "string"}}}}}};
+// The error schemas of the dialects `router`'s routes use, and the bearer scheme.
+json components(const Router& router) {
   json schemas = json::object();
-  schemas["FastApiError"] = {
-      {"description", "Errors of flowstate, mcal, admin and the native routes: a message, or the "
-                      "fields at fault for a 422."},
-      {"type", "object"},
-      {"required", json::array({"detail"})},
-      {"properties",
-       {{"detail", {{"anyOf", {{{"type", "string"}}, {{"type", "array"}, {"items", field_error}}}}}}}}};
-  json collab_field = {{"type", "object"},
-                       {"properties", {{"field", {{"type", "string"}}}, {"message", {{"type", "string"}}}}}};
-  json collab_detail = {
-      {"type", "object"},
-      {"required", json::array({"code", "message"})},
-      {"properties",
-       {{"code", {{"type", "string"}, {"examples", json::array({"NOT_FOUND", "VALIDATION_ERROR"})}}},
-        {"message", {{"type", "string"}}},
-        {"errors", {{"type", "array"}, {"items", collab_field}}}}}};
-  schemas["CollabError"] = {
-      {"description", "Errors of collab: a machine code, a message and the fields at fault."},
-      {"type", "object"},
-      {"required", json::array({"detail"})},
-      {"properties", {{"detail", collab_detail}}}};
-  schemas["GatherError"] = {
-      {"description", "Errors of gather: a machine code, a message, messages per field and the time."},
-      {"type", "object"},
-      {"required", json::array({"error", "message", "timestamp"})},
-      {"properties",
-       {{"error", {{"type", "string"}, {"examples", json::array({"not_found", "validation_error"})}}},
-        {"message", {{"type", "string"}}},
-        {"details", {{"type", "object"}}},
-        {"timestamp", {{"type", "string"}, {"format", "date-time"}}}}}};
+  for (const Route& r : router.routes()) {
+    const Dialect& d = r.contract->dialect;
+    schemas[std::string(d.error_schema_name())] = d.error_schema();
+  }
   return {{"schemas", std::move(schemas)},
           {"securitySchemes",
            {{"bearer",
@@ -135,6 +97,10 @@ json components() {
               {"description", "An access token from any contract's login route; WebSocket "
                               "endpoints take it as ?token= instead."}}}}}};
 }
+
+std::string_view name_of(const Route& r) { return r.contract->name; }
+
+bool needs_user(Caller c) { return c == Caller::kUser || c == Caller::kSuperuser; }
 
 std::string operation_id(http::verb method, const std::string& path, std::set<std::string>& used) {
   std::string id(http::to_string(method));
@@ -165,11 +131,12 @@ json operation(http::verb method, const std::vector<const Route*>& routes,
   };
   bool ws = false, all_user = true, any_user = false;
   for (const Route* r : routes) {
-    add_unique(tags, contract_name(r->contract));
+    add_unique(tags, std::string(name_of(*r)));
     add_unique(summaries, r->doc.summary);
     ws = ws || static_cast<bool>(r->ws);
-    all_user = all_user && r->access == Access::kUser;
-    any_user = any_user || r->access == Access::kUser;
+    // A route that takes an optional user documents the token as optional.
+    all_user = all_user && needs_user(r->caller);
+    any_user = any_user || r->caller != Caller::kAnyone;
   }
   op["tags"] = tags;
   std::string summary;
@@ -185,11 +152,17 @@ json operation(http::verb method, const std::vector<const Route*>& routes,
     if (!description.empty()) description += "\n\n";
     description += "Served by several routes, told apart by the parameter types:";
     for (const Route* r : routes)
-      description += "\n- " + std::string(contract_name(r->contract)) + ": `" + r->pattern + "`" +
+      description += "\n- " + std::string(name_of(*r)) + ": `" + r->pattern + "`" +
                      (r->doc.summary.empty() ? "" : " — " + r->doc.summary);
   }
   for (const Route* r : routes)
-    if (r->access == Access::kAuthLimited) {
+    if (r->caller == Caller::kSuperuser) {
+      if (!description.empty()) description += "\n\n";
+      description += "Superusers only.";
+      break;
+    }
+  for (const Route* r : routes)
+    if (r->limit == Limit::kAuth) {
       if (!description.empty()) description += "\n\n";
       description += "Rate limited per client IP with the authentication limit.";
       break;
@@ -207,11 +180,9 @@ json operation(http::verb method, const std::vector<const Route*>& routes,
   std::vector<std::string> query_names;
   std::map<std::string, std::vector<json>> query_schemas;
   for (const Route* r : routes)
-    for (const auto& q : r->doc.query) {
-      size_t colon = q.find(':');
-      std::string name = q.substr(0, colon);
+    for (const auto& [name, schema] : r->doc.query) {
       add_unique(query_names, name);
-      query_schemas[name].push_back(schema_for_type(colon == std::string::npos ? "" : q.substr(colon + 1)));
+      query_schemas[name].push_back(schema);
     }
   if (ws) {
     add_unique(query_names, "token");
@@ -237,7 +208,7 @@ json operation(http::verb method, const std::vector<const Route*>& routes,
     responses[std::to_string(status)] = std::move(response);
   }
   std::vector<json> errors;
-  for (const Route* r : routes) errors.push_back(ref(error_schema_name(r->contract)));
+  for (const Route* r : routes) errors.push_back(ref(r->contract->dialect.error_schema_name()));
   responses["default"] = {{"description", "An error, in the shape of the route's contract"},
                           {"content", content_of(any_of(errors))}};
   op["responses"] = std::move(responses);
@@ -248,7 +219,7 @@ json operation(http::verb method, const std::vector<const Route*>& routes,
 
   if (ws) op["x-websocket"] = true;
   json list = json::array();
-  for (const Route* r : routes) list.push_back({{"pattern", r->pattern}, {"contract", contract_name(r->contract)}});
+  for (const Route* r : routes) list.push_back({{"pattern", r->pattern}, {"contract", name_of(*r)}});
   op["x-almanac-routes"] = std::move(list);
   return op;
 }
@@ -265,7 +236,7 @@ json openapi_document(const Router& router) {
   };
   std::vector<std::string> order;
   std::map<std::string, Group> groups;
-  std::set<std::string> tags_used;
+  std::vector<const Contract*> contracts;  // in the order their routes come
   for (const Route& r : router.routes()) {
     ParsedPattern p = parse_pattern(r.pattern);
     auto [it, fresh] = groups.try_emplace(p.group_key);
@@ -277,7 +248,7 @@ json openapi_document(const Router& router) {
     if (!g.routes.count(r.method)) g.methods.push_back(r.method);
     g.routes[r.method].push_back(&r);
     g.patterns[r.method].push_back(std::move(p));
-    tags_used.insert(contract_name(r.contract));
+    if (std::find(contracts.begin(), contracts.end(), r.contract) == contracts.end()) contracts.push_back(r.contract);
   }
 
   json paths = json::object();
@@ -297,17 +268,9 @@ json openapi_document(const Router& router) {
     paths[path] = std::move(item);
   }
 
-  static const std::pair<const char*, const char*> kTagDescriptions[] = {
-      {"collab", "Shared calendars with int ids, roles, notifications (seed 000)"},
-      {"flowstate", "Users with UUID ids, events with categories, inbox, sync socket (seed 001)"},
-      {"mcal", "Calendars and recurring events (seed 002)"},
-      {"admin", "User administration, echo socket (seed 003)"},
-      {"gather", "Public gatherings, tasks, voting, health (seed 004)"},
-      {"native", "The event log, metrics and this description"},
-  };
   json tags = json::array();
-  for (const auto& [name, text] : kTagDescriptions)
-    if (tags_used.count(name)) tags.push_back({{"name", name}, {"description", text}});
+  for (const Contract* c : contracts)
+    tags.push_back({{"name", c->name}, {"description", c->description}});
 
   return {{"openapi", "3.1.0"},
           {"info",
@@ -319,7 +282,7 @@ json openapi_document(const Router& router) {
           {"servers", json::array({{{"url", "/"}}})},
           {"tags", std::move(tags)},
           {"paths", std::move(paths)},
-          {"components", components()}};
+          {"components", components(router)}};
 }
 
 net::awaitable<Response> openapi_json(Exchange& ex) {

@@ -5,7 +5,7 @@
 // Per route: the path with its parameters typed from the pattern ({id:int}
 // -> integer, {id:uuid} -> string/uuid, {id} -> string), the method, the
 // summary, request and response schemas and query parameters from RouteDoc,
-// the owning contract as the tag, bearer security for Access::kUser, and the
+// the owning contract as the tag, bearer security from the route's caller, and the
 // owning contract's error body as the default response. WebSocket endpoints
 // are GET operations answering 101, marked "x-websocket": true.
 //

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "api/contract.hpp"
+
 namespace almanac::api {
 
 const std::string* PathParams::get(std::string_view name) const {
@@ -15,6 +17,10 @@ std::optional<std::string> Exchange::query_value(std::string_view name) const {
     if (k == name) return v;
   return std::nullopt;
 }
+
+const Contract& Exchange::contract() const { return *route->contract; }
+
+const Dialect& Exchange::dialect() const { return route->contract->dialect; }
 
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> parts;
@@ -54,7 +60,7 @@ bool is_uuid(std::string_view s) {
 
 }  // namespace
 
-void Router::add(Route route) {
+Route& Router::add(Route route) {
   Compiled c;
   for (std::string_view part : split_path(route.pattern)) {
     if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
@@ -70,10 +76,11 @@ void Router::add(Route route) {
   }
   compiled_.push_back(std::move(c));
   routes_.push_back(std::move(route));
+  return routes_.back();
 }
 
-void Router::set_prefix_owner(std::string prefix, Contract contract) {
-  owners_.emplace_back(std::move(prefix), contract);
+void Router::set_prefix_owner(std::string prefix, const Contract& contract) {
+  owners_.emplace_back(std::move(prefix), &contract);
   std::sort(owners_.begin(), owners_.end(),
             [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
 }
@@ -162,6 +169,7 @@ Router::Match Router::match(http::verb method, std::string_view path) const {
     }
   }
   m.kind = Match::kNotFound;
+  m.owner = fallback_;
   for (const auto& [prefix, contract] : owners_)
     if (path.substr(0, prefix.size()) == prefix) {
       m.owner = contract;

@@ -1,4 +1,6 @@
-// The router: exact paths (trailing slash included) with typed segments.
+// The router: exact paths (trailing slash included) with typed segments, and
+// the Route a contract declares for each (who may call it, which rate limit
+// it counts against, which bodies it takes, its documentation).
 //
 // Patterns: literal segments, "{name}" (any non-empty segment: the handler
 // validates it, so a contract can answer 422 for a bad id), "{name:int}"
@@ -6,7 +8,8 @@
 // typed parameter, which beats an untyped one, segment by segment from the
 // left. No match, but a match with the trailing slash toggled: 307 there.
 // A matching path with another method: 405 with Allow. Otherwise 404 in the
-// shape of the contract owning the longest matching prefix.
+// shape of the contract owning the longest matching prefix (the fallback
+// contract's when none does).
 #pragma once
 
 #include <functional>
@@ -16,11 +19,16 @@
 #include <utility>
 #include <vector>
 
+#include "api/fields.hpp"
 #include "api/http.hpp"
+#include "api/identity.hpp"
+#include "api/ws_endpoint.hpp"
 
 namespace almanac::api {
 
 class Service;
+class Dialect;
+struct Route;
 
 struct PathParams {
   std::vector<std::pair<std::string, std::string>> values;
@@ -28,12 +36,20 @@ struct PathParams {
   const std::string* get(std::string_view name) const;
 };
 
-// Who may call a route, and which rate limit applies.
-enum class Access {
-  kPublic,      // no token needed, limited per client IP with the general limit
-  kAuthLimited, // an authentication route: the strict per-IP limit
-  kUser,        // a user's route: limited per user (per IP when anonymous)
-  kUnlimited,   // health, metrics, docs: never limited
+// Who may call a route. Dispatch identifies the caller once, from the route's
+// declaration, before the handler runs; a handler never authenticates.
+enum class Caller {
+  kAnyone,        // no credentials needed (a token sent along is not read)
+  kOptionalUser,  // anonymous, or a user whose credentials must then be valid
+  kUser,          // a signed-in user
+  kSuperuser,     // a signed-in superuser
+};
+
+// Which rate limit a route counts against.
+enum class Limit {
+  kNone,     // health, metrics, docs
+  kAuth,     // authentication routes: the strict limit per client IP
+  kGeneral,  // per user; per client IP when anonymous
 };
 
 // Everything a handler sees. Lives for one request.
@@ -43,48 +59,117 @@ struct Exchange {
   PathParams params{};
   std::vector<std::pair<std::string, std::string>> query{};  // decoded, in order
   std::string client_ip{};
-  Contract contract = Contract::kNone;
-  std::string route{};  // the route pattern, for metrics and logs
+  const Route* route = nullptr;
+  // The caller, identified at dispatch: set for routes that need a user, and
+  // for optional-user routes called with valid credentials.
+  std::optional<Principal> caller{};
   std::vector<std::pair<std::string, std::string>> extra_headers{};  // added to the response
 
   // The first value of a query parameter, or nullopt.
   std::optional<std::string> query_value(std::string_view name) const;
+  const Contract& contract() const;
+  const Dialect& dialect() const;
+  // The signed-in caller of a route that requires one.
+  const Principal& user() const { return *caller; }
 };
 
 using Handler = std::function<net::awaitable<Response>(Exchange&)>;
 
-// A WebSocket endpoint: takes over the connection after the upgrade request
-// was routed to it (it accepts, or refuses, the handshake itself).
-using WsHandler = std::function<net::awaitable<void>(Exchange&, beast::tcp_stream)>;
+// A WebSocket endpoint's open function (api/ws_endpoint.hpp): runs on an
+// upgrade request dispatch admitted, and accepts or refuses the connection.
+using WsHandler = std::function<net::awaitable<WsAdmission>(Exchange&)>;
 
 // OpenAPI description of a route (schemas are JSON Schema objects).
 struct RouteDoc {
   std::string summary;
-  json request_schema;                     // null: no body
-  json response_schema;                    // null: none documented
+  json request_schema;                           // null: no body
+  json response_schema;                          // null: none documented
   int success_status = 200;
-  std::vector<std::string> query;          // documented query parameters
+  std::vector<std::pair<std::string, json>> query;  // documented query parameters
 };
 
 struct Route {
   http::verb method = http::verb::get;
   std::string pattern;
-  Contract contract = Contract::kNone;
-  Access access = Access::kUser;
-  Handler handler;                         // plain HTTP requests
-  WsHandler ws;                            // set for WebSocket endpoints (GET + Upgrade)
+  const Contract* contract = nullptr;
+  Caller caller = Caller::kUser;     // closed unless declared otherwise
+  Limit limit = Limit::kGeneral;
+  bool takes_form = false;           // application/x-www-form-urlencoded bodies too
+  Handler handler;                   // plain HTTP requests
+  WsHandler ws;                      // set for WebSocket endpoints (GET + Upgrade)
+  // WebSocket endpoints whose document says so refuse credentials by closing
+  // with this code right after the handshake; 0: an HTTP error instead.
+  uint16_t ws_refusal_close = 0;
   RouteDoc doc;
+
+  // ---- declaring (chained after Routes::get(), post(), ...) ----
+  Route& anyone() { return set_caller(Caller::kAnyone); }
+  Route& optional_user() { return set_caller(Caller::kOptionalUser); }
+  Route& user() { return set_caller(Caller::kUser); }
+  Route& superuser() { return set_caller(Caller::kSuperuser); }
+  Route& auth_limit() {
+    limit = Limit::kAuth;
+    return *this;
+  }
+  Route& unlimited() {
+    limit = Limit::kNone;
+    return *this;
+  }
+  Route& form() {
+    takes_form = true;
+    return *this;
+  }
+  Route& close_on_refusal(uint16_t code) {
+    ws_refusal_close = code;
+    return *this;
+  }
+  Route& summary(std::string text) {
+    doc.summary = std::move(text);
+    return *this;
+  }
+  Route& body(json schema) {
+    doc.request_schema = std::move(schema);
+    return *this;
+  }
+  template <typename T>
+  Route& body(const Model<T>& model) {
+    return body(model.schema());
+  }
+  Route& answers(int status, json schema = nullptr) {
+    doc.success_status = status;
+    doc.response_schema = std::move(schema);
+    return *this;
+  }
+  template <typename V>
+  Route& answers(int status, const Shape<V>& shape) {
+    return answers(status, shape.schema());
+  }
+  Route& query(std::string name, json schema) {
+    doc.query.emplace_back(std::move(name), std::move(schema));
+    return *this;
+  }
+  template <typename V>
+  Route& query(std::string name, const Spec<V>& spec) {
+    return query(std::move(name), spec.schema());
+  }
+
+ private:
+  Route& set_caller(Caller c) {
+    caller = c;
+    return *this;
+  }
 };
 
 class Router {
  public:
   // Routes are added before serving starts; matching is then read-only and
-  // safe from any thread.
-  void add(Route route);
+  // safe from any thread. The reference stays valid until the next add().
+  Route& add(Route route);
 
   // Errors for paths no route matches are rendered in the shape of the
-  // contract that owns the longest prefix registered here.
-  void set_prefix_owner(std::string prefix, Contract contract);
+  // contract that owns the longest prefix registered here, else the fallback's.
+  void set_prefix_owner(std::string prefix, const Contract& contract);
+  void set_fallback_owner(const Contract& contract) { fallback_ = &contract; }
 
   struct Match {
     enum Kind { kFound, kRedirect, kWrongMethod, kNotFound } kind = kNotFound;
@@ -92,7 +177,7 @@ class Router {
     PathParams params;
     std::string location;   // kRedirect: the path to go to
     std::string allow;      // kWrongMethod: "GET, PUT"
-    Contract owner = Contract::kNone;
+    const Contract* owner = nullptr;  // whose shape an error takes (never null once a fallback is set)
   };
   Match match(http::verb method, std::string_view path) const;
 
@@ -114,7 +199,8 @@ class Router {
 
   std::vector<Route> routes_;
   std::vector<Compiled> compiled_;
-  std::vector<std::pair<std::string, Contract>> owners_;
+  std::vector<std::pair<std::string, const Contract*>> owners_;
+  const Contract* fallback_ = nullptr;
 };
 
 // Splits "/a/b/" into {"a", "b", ""}: the empty last part is the trailing slash.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "api/content.hpp"
+#include "api/dialect.hpp"
 
 namespace almanac::api {
 
@@ -127,9 +128,9 @@ net::awaitable<void> Server::session(net::ip::tcp::socket socket) {
           hec == net::error::operation_aborted || hec == net::error::connection_reset || stopping_)
         break;
       // A request we cannot take: answer once, then close.
-      http::status status = hec == http::error::body_limit     ? http::status::payload_too_large
-                            : hec == http::error::header_limit ? http::status::request_header_fields_too_large
-                                                               : http::status::bad_request;
+      Refusal kind = hec == http::error::body_limit     ? Refusal::kPayloadTooLarge
+                     : hec == http::error::header_limit ? Refusal::kHeadersTooLarge
+                                                        : Refusal::kMalformedRequest;
       Request req;
       req.version(11);
       // The start line is parsed before any limit can trip, so the error
@@ -141,14 +142,12 @@ net::awaitable<void> Server::session(net::ip::tcp::socket socket) {
         if (auto accept = parser.get().find(http::field::accept); accept != parser.get().end())
           req.set(http::field::accept, accept->value());
       }
-      std::string msg = status == http::status::payload_too_large
-                            ? "Request body exceeds the limit of " + std::to_string(config_.body_limit) + " bytes"
-                        : status == http::status::request_header_fields_too_large
-                            ? "Request headers exceed the limit of " + std::to_string(config_.header_limit) + " bytes"
-                            : "Malformed HTTP request";
-      std::string path(req.target().substr(0, req.target().find('?')));
-      auto owner = service_.router().match(req.method(), path.empty() ? "/" : path).owner;
-      Response res = render_error(owner, req, ApiError{status, "", msg, {}, json::object()});
+      std::string detail = kind == Refusal::kPayloadTooLarge
+                               ? "Request body exceeds the limit of " + std::to_string(config_.body_limit) + " bytes"
+                           : kind == Refusal::kHeadersTooLarge
+                               ? "Request headers exceed the limit of " + std::to_string(config_.header_limit) + " bytes"
+                               : std::string();
+      Response res = service_.refuse(req, kind, std::move(detail));
       res.keep_alive(false);
       stream.expires_after(std::chrono::seconds(config_.read_timeout_s));
       co_await http::async_write(stream, res, kTuple);
@@ -157,36 +156,9 @@ net::awaitable<void> Server::session(net::ip::tcp::socket socket) {
 
     Request req = parser.release();
     if (beast::websocket::is_upgrade(req)) {
-      std::string target(req.target());
-      std::string path = target.substr(0, target.find('?'));
-      auto match = service_.router().match(http::verb::get, path);
-      if (match.kind == Router::Match::kFound && match.route->ws) {
-        Exchange ex{.service = service_,
-                    .req = std::move(req),
-                    .params = match.params,
-                    .client_ip = client_ip,
-                    .contract = match.route->contract,
-                    .route = match.route->pattern};
-        size_t q = target.find('?');
-        if (q != std::string::npos) {
-          std::string_view qs(target);
-          qs.remove_prefix(q + 1);
-          while (!qs.empty()) {
-            size_t amp = qs.find('&');
-            std::string_view pair = qs.substr(0, amp);
-            qs = amp == std::string_view::npos ? std::string_view{} : qs.substr(amp + 1);
-            size_t eq = pair.find('=');
-            ex.query.emplace_back(url_decode(pair.substr(0, eq)),
-                                  eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1)));
-          }
-        }
-        stream.expires_never();
-        // Built outside the co_await: its by-value parameters must not be
-        // temporaries of a co_await expression (GCC 12 may destroy those twice).
-        auto endpoint = match.route->ws(ex, std::move(stream));
-        co_await std::move(endpoint);
-        co_return;
-      }
+      // Built outside the co_await: see docs/decisions.md on coroutines.
+      auto upgrading = service_.upgrade(req, client_ip, stream);
+      if (co_await std::move(upgrading)) co_return;
     }
 
     auto handling = service_.handle(std::move(req), client_ip);  // see above: not inside co_await

@@ -6,7 +6,9 @@
 #include <sstream>
 
 #include "api/content.hpp"
-#include "api/time_format.hpp"
+#include "api/contract.hpp"
+#include "api/dialects.hpp"
+#include "api/ws_session.hpp"
 
 namespace almanac::api {
 
@@ -32,55 +34,50 @@ void parse_query(std::string_view qs, std::vector<std::pair<std::string, std::st
   }
 }
 
-std::string_view bearer_token(const Request& req) {
-  std::string_view h = req[http::field::authorization];
-  if (h.size() > 7 && (h.substr(0, 7) == "Bearer " || h.substr(0, 7) == "bearer ")) {
-    h.remove_prefix(7);
-    while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
-    return h;
-  }
-  return {};
+// The dialect for errors of a path no contract owns (only before any
+// contract is added: add_contracts() sets a fallback owner).
+const Dialect& dialect_of(const Contract* owner) {
+  static const PydanticV2Dialect kPlain;
+  return owner ? owner->dialect : kPlain;
 }
 
-ApiError too_many(Contract contract, const RateDecision& d, int64_t now_s) {
-  ApiError e;
-  e.status = http::status::too_many_requests;
-  int64_t wait = std::max<int64_t>(1, d.reset_at_s - now_s);
-  std::string reset_at = format_utc(d.reset_at_s * 1'000'000);
-  switch (contract) {
-    case Contract::kCollab:
-      e.message = "Too many requests";
-      e.extra = {{"reset_at", reset_at}};
-      break;
-    case Contract::kGather:
-      e.message = "Rate limit exceeded. Try again in " + std::to_string(wait) + " seconds.";
-      e.extra = {{"limit", d.limit}, {"window", "1 minute"}, {"reset_at", reset_at}};
-      break;
-    default:
-      e.message = "Too many requests";
-      break;
-  }
-  return e;
+bool iequals_prefix(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  return true;
 }
 
 }  // namespace
 
-Result<Principal> Service::authenticate_token(std::string_view token) {
+Credentials bearer_credentials(const Request& req) {
+  auto it = req.find(http::field::authorization);
+  if (it == req.end()) return {};
+  std::string_view h = it->value();
+  if (!iequals_prefix(h, "bearer ")) return {Credentials::kMalformed, {}};
+  h.remove_prefix(7);
+  while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
+  while (!h.empty() && h.back() == ' ') h.remove_suffix(1);
+  if (h.empty()) return {Credentials::kMalformed, {}};
+  return {Credentials::kBearer, h};
+}
+
+Credentials ws_credentials(const Exchange& ex) {
+  for (const auto& [k, v] : ex.query)
+    if (k == "token") return v.empty() ? Credentials{Credentials::kMalformed, {}} : Credentials{Credentials::kBearer, v};
+  return bearer_credentials(ex.req);
+}
+
+Result<Principal> Service::verify_access(std::string_view token) {
   auto claims = deps_.tokens.verify(token, TokenClaims::kAccess, deps_.clock.now_us() / 1'000'000);
   if (!claims) return claims.status();
   auto session = deps_.models.session(claims->session_id);
   if (!session || session->user_id != claims->user_id || session->ended)
-    return unauthenticated("Session has ended; log in again");
+    return unauthenticated("Session has ended; log in again").because(Reason::kSessionEnded);
   auto user = deps_.models.user(claims->user_id);
-  if (!user || user->deleted) return unauthenticated("User no longer exists");
-  if (!user->is_active) return unauthenticated("Account disabled");
+  if (!user || user->deleted) return unauthenticated("User no longer exists").because(Reason::kUserGone);
+  if (!user->is_active) return unauthenticated("Account disabled").because(Reason::kAccountDisabled);
   return Principal{user->id, claims->session_id, user->is_superuser};
-}
-
-Result<Principal> Service::authenticate(const Exchange& ex) {
-  std::string_view token = bearer_token(ex.req);
-  if (token.empty()) return unauthenticated("Not authenticated");
-  return authenticate_token(token);
 }
 
 cmd::CommandEnvelope Service::envelope(const Exchange& ex, cmd::Command command, int64_t actor_id) const {
@@ -103,10 +100,13 @@ Result<std::optional<uint64_t>> if_match(const Exchange& ex) {
   if (v.empty() || v == "*") return std::optional<uint64_t>{};
   if (v.substr(0, 2) == "W/") v.remove_prefix(2);
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  auto unreadable = [] {
+    return conflict("If-Match does not name a version of this resource", "If-Match").because(Reason::kStaleVersion);
+  };
   uint64_t n = 0;
-  if (v.empty() || v.size() > 19) return invalid("If-Match must be an ETag this server sent", "If-Match");
+  if (v.empty() || v.size() > 19) return unreadable();
   for (char c : v) {
-    if (c < '0' || c > '9') return invalid("If-Match must be an ETag this server sent", "If-Match");
+    if (c < '0' || c > '9') return unreadable();
     n = n * 10 + static_cast<uint64_t>(c - '0');
   }
   return std::optional<uint64_t>(n);
@@ -130,35 +130,71 @@ net::awaitable<cmd::CommandResult> Service::submit(cmd::CommandEnvelope command)
   co_return co_await std::move(op);
 }
 
-net::awaitable<Response> Service::dispatch(Exchange& ex, const Router::Match& match) {
-  const Route& route = *match.route;
-  ex.contract = route.contract;
-  ex.params = match.params;
-  ex.route = route.pattern;
+net::awaitable<std::optional<ApiError>> Service::admit(Exchange& ex, const Credentials& credentials) {
+  const Route& route = *ex.route;
+  const Dialect& dialect = ex.dialect();
 
-  if (deps_.config.rate_limits && route.access != Access::kUnlimited) {
+  // Credentials are read once, here, for every route that identifies its caller.
+  std::optional<Result<Principal>> verified;
+  if (route.caller != Caller::kAnyone && credentials.kind == Credentials::kBearer)
+    verified = verify_access(credentials.token);
+
+  if (deps_.config.rate_limits && route.limit != Limit::kNone) {
+    const bool auth_route = route.limit == Limit::kAuth;
     std::string key;
-    bool auth_route = route.access == Access::kAuthLimited;
-    if (auth_route) {
+    if (auth_route)
       key = "ip:" + ex.client_ip;
-    } else if (auto p = authenticate(ex); p.is_ok()) {
-      key = "user:" + std::to_string(p->user_id);
-    } else {
+    else if (verified && verified->is_ok())
+      key = "user:" + std::to_string((*verified)->user_id);
+    else
       key = "anon:" + ex.client_ip;
-    }
-    int64_t now = deps_.clock.now_us();
+    const int64_t now = deps_.clock.now_us();
     RateDecision d = limiter_.take(key, auth_route, now);
     ex.extra_headers.emplace_back("X-RateLimit-Limit", std::to_string(d.limit));
     ex.extra_headers.emplace_back("X-RateLimit-Remaining", std::to_string(d.remaining));
     ex.extra_headers.emplace_back("X-RateLimit-Reset", std::to_string(d.reset_at_s));
     if (!d.allowed) {
       deps_.metrics.rate_limited(auth_route ? "auth" : "user");
-      Response res = render_error(route.contract, ex.req, too_many(route.contract, d, now / 1'000'000));
-      res.set(http::field::retry_after, std::to_string(std::max<int64_t>(1, d.reset_at_s - now / 1'000'000)));
-      co_return res;
+      ex.extra_headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, d.reset_at_s - now / 1'000'000)));
+      co_return dialect.too_many_requests(d, now / 1'000'000);
     }
   }
-  co_return co_await route.handler(ex);
+
+  if (route.caller == Caller::kAnyone) co_return std::nullopt;
+  if (credentials.kind == Credentials::kNone) {
+    if (route.caller == Caller::kOptionalUser) co_return std::nullopt;
+    if (route.contract->anonymous) {
+      std::optional<Result<Principal>> local = co_await route.contract->anonymous(*this);
+      if (local && !*local) {
+        const Status& why = local->status();
+        co_return why.code() == Code::kUnauthenticated ? dialect.unauthenticated(AuthFailure::kRejected, why)
+                                                       : dialect.domain(why);
+      }
+      if (local) verified = std::move(local);
+    }
+    if (!verified) co_return dialect.unauthenticated(AuthFailure::kMissing, Status::ok());
+  }
+  if (credentials.kind == Credentials::kMalformed)
+    co_return dialect.unauthenticated(AuthFailure::kMalformed, Status::ok());
+  if (!verified->is_ok()) co_return dialect.unauthenticated(AuthFailure::kRejected, verified->status());
+  ex.caller = verified->value();
+  if (route.caller == Caller::kSuperuser && !ex.caller->is_superuser)
+    co_return dialect.refusal(Refusal::kSuperuserRequired);
+  co_return std::nullopt;
+}
+
+void Service::record(const Exchange& ex, std::string_view path, const std::string& route_label, int status,
+                     size_t body_bytes, std::chrono::steady_clock::time_point started) {
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  deps_.metrics.observe_request(route_label, std::string(http::to_string(ex.req.method())), status, seconds);
+  if (deps_.access_log) {
+    std::ostringstream line;
+    line << ex.client_ip << " " << http::to_string(ex.req.method()) << " " << path << " " << status << " "
+         << body_bytes << "B " << std::fixed;
+    line.precision(2);
+    line << seconds * 1000 << "ms\n";
+    *deps_.access_log << line.str() << std::flush;
+  }
 }
 
 net::awaitable<Response> Service::handle(Request req, std::string client_ip) {
@@ -177,9 +213,16 @@ net::awaitable<Response> Service::handle(Request req, std::string client_ip) {
   switch (match.kind) {
     case Router::Match::kFound: {
       route_label = match.route->pattern;
+      ex.route = match.route;
+      ex.params = std::move(match.params);
       std::exception_ptr failure;
       try {
-        res = co_await dispatch(ex, match);
+        const Credentials credentials = bearer_credentials(ex.req);
+        std::optional<ApiError> refused = co_await admit(ex, credentials);
+        if (refused)
+          res = ex.dialect().render(ex.req, *refused);
+        else
+          res = co_await ex.route->handler(ex);
       } catch (...) {
         failure = std::current_exception();
       }
@@ -192,8 +235,7 @@ net::awaitable<Response> Service::handle(Request req, std::string client_ip) {
         } catch (...) {
         }
         if (deps_.access_log) *deps_.access_log << "error: " << path << ": " << what << std::endl;
-        res = render_error(match.owner, ex.req,
-                           {http::status::internal_server_error, "", "Internal server error", {}, json::object()});
+        res = ex.dialect().render(ex.req, ex.dialect().refusal(Refusal::kInternal));
       }
       break;
     }
@@ -202,32 +244,62 @@ net::awaitable<Response> Service::handle(Request req, std::string client_ip) {
       res = make_empty(ex.req, http::status::temporary_redirect);
       res.set(http::field::location, raw_query.empty() ? match.location : match.location + "?" + raw_query);
       break;
-    case Router::Match::kWrongMethod:
+    case Router::Match::kWrongMethod: {
       route_label = "(method not allowed)";
-      res = render_error(match.owner, ex.req,
-                         {http::status::method_not_allowed, "", "Method Not Allowed", {}, json::object()});
+      const Dialect& d = dialect_of(match.owner);
+      res = d.render(ex.req, d.refusal(Refusal::kMethodNotAllowed));
       res.set(http::field::allow, match.allow);
       break;
-    case Router::Match::kNotFound:
+    }
+    case Router::Match::kNotFound: {
       route_label = "(not found)";
-      res = render_error(match.owner, ex.req, not_found_error("Not Found"));
+      const Dialect& d = dialect_of(match.owner);
+      res = d.render(ex.req, d.refusal(Refusal::kNotFound));
       break;
+    }
   }
   for (const auto& [name, value] : ex.extra_headers) res.set(name, value);
   res.keep_alive(ex.req.keep_alive());
-
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  deps_.metrics.observe_request(route_label, std::string(http::to_string(ex.req.method())),
-                                res.result_int(), seconds);
-  if (deps_.access_log) {
-    std::ostringstream line;
-    line << ex.client_ip << " " << http::to_string(ex.req.method()) << " " << path << " "
-         << res.result_int() << " " << res.body().size() << "B " << std::fixed;
-    line.precision(2);
-    line << seconds * 1000 << "ms\n";
-    *deps_.access_log << line.str() << std::flush;
-  }
+  record(ex, path, route_label, res.result_int(), res.body().size(), started);
   co_return res;
+}
+
+net::awaitable<bool> Service::upgrade(Request& req, const std::string& client_ip, beast::tcp_stream& stream) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string target(req.target());
+  const size_t qmark = target.find('?');
+  const std::string path = target.substr(0, qmark);
+  auto match = router_.match(http::verb::get, path);
+  if (match.kind != Router::Match::kFound || !match.route->ws) co_return false;
+
+  Exchange ex{.service = *this, .req = std::move(req), .client_ip = client_ip};
+  if (qmark != std::string::npos) parse_query(std::string_view(target).substr(qmark + 1), ex.query);
+  ex.route = match.route;
+  ex.params = std::move(match.params);
+
+  const Credentials credentials = ws_credentials(ex);
+  std::optional<ApiError> refused = co_await admit(ex, credentials);
+  WsAdmission admission;
+  if (refused) {
+    const uint16_t code = ex.route->ws_refusal_close;
+    std::string reason = code ? refused->message : std::string();
+    admission = WsRefusal{std::move(*refused), code, std::move(reason)};
+  } else {
+    admission = co_await ex.route->ws(ex);
+  }
+  const auto* refusal = std::get_if<WsRefusal>(&admission);
+  const int status = refusal && refusal->close_code == 0 ? static_cast<int>(refusal->error.status) : 101;
+  record(ex, path, ex.route->pattern, status, 0, started);
+  auto session = run_websocket(ex, std::move(stream), std::move(admission));
+  co_await std::move(session);
+  co_return true;
+}
+
+Response Service::refuse(const Request& req, Refusal kind, std::string detail) {
+  std::string_view target = req.target();
+  std::string path(target.substr(0, target.find('?')));
+  const Dialect& d = dialect_of(router_.match(req.method(), path.empty() ? "/" : path).owner);
+  return d.render(req, d.refusal(kind, std::move(detail)));
 }
 
 }  // namespace almanac::api

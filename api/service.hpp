@@ -1,18 +1,20 @@
 // The service: what a request meets after the socket. handle() is the whole
-// HTTP pipeline as a function (route, rate-limit, authenticate, call the
-// handler, render errors, count, log) that tests can call without a socket;
-// the Beast sessions in server.cpp only move bytes.
+// HTTP pipeline as a function (route, identify the caller, rate-limit, call
+// the handler, render refusals in the route's dialect, count, log) that
+// tests can call without a socket; upgrade() is the same pipeline for
+// WebSocket upgrades. The Beast sessions in server.cpp only move bytes.
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
 
 #include "api/config.hpp"
-#include "api/errors.hpp"
+#include "api/dialect.hpp"
 #include "api/hub.hpp"
 #include "api/identity.hpp"
 #include "api/metrics.hpp"
@@ -24,13 +26,6 @@
 #include "projections/read_models.hpp"
 
 namespace almanac::api {
-
-// The authenticated caller.
-struct Principal {
-  int64_t user_id = 0;
-  int64_t session_id = 0;
-  bool is_superuser = false;
-};
 
 struct ServiceDeps {
   ServerConfig config;
@@ -46,6 +41,18 @@ struct ServiceDeps {
   double replay_seconds = 0;              // how the start-up replay went, for /metrics
   uint64_t replay_events = 0;
 };
+
+// The credentials a request carries.
+struct Credentials {
+  enum Kind { kNone, kMalformed, kBearer } kind = kNone;
+  std::string_view token;   // kBearer: the token (a view into the request)
+};
+
+// "Authorization: Bearer <token>" (the scheme in any case); kMalformed for
+// another scheme or an empty token.
+Credentials bearer_credentials(const Request& req);
+// A WebSocket upgrade's: "?token=...", else the Authorization header.
+Credentials ws_credentials(const Exchange& ex);
 
 class Service {
  public:
@@ -70,11 +77,22 @@ class Service {
   // The whole pipeline for one request from `client_ip`.
   net::awaitable<Response> handle(Request req, std::string client_ip);
 
+  // A WebSocket upgrade request. When a WebSocket route matches its path,
+  // takes `req` and the connection and returns true once the connection has
+  // ended (refused, or closed); returns false, touching neither, when none
+  // does (answer it with handle()).
+  net::awaitable<bool> upgrade(Request& req, const std::string& client_ip, beast::tcp_stream& stream);
+
+  // A refusal of the connection layer (a request over the limits, or one
+  // the parser could not read) in the shape of the contract owning `target`.
+  Response refuse(const Request& req, Refusal kind, std::string detail);
+
   // Submits a command to the single writer and resumes when it is durable
   // (or refused), on the calling coroutine's executor.
   net::awaitable<cmd::CommandResult> submit(cmd::CommandEnvelope command);
 
-  // Runs `fn` on the blocking pool (password hashing) and resumes with its result.
+  // Runs `fn` on the blocking pool (password hashing, reads of the log) and
+  // resumes with its result.
   template <typename Fn>
   net::awaitable<std::invoke_result_t<Fn>> run_blocking(Fn fn);
 
@@ -84,14 +102,17 @@ class Service {
   // result and appends nothing).
   cmd::CommandEnvelope envelope(const Exchange& ex, cmd::Command command, int64_t actor_id) const;
 
-  // Verifies a bearer access token: signature, expiry, live session, active user.
-  Result<Principal> authenticate_token(std::string_view token);
-  // The request's "Authorization: Bearer ..." token; Unauthenticated with
-  // "Not authenticated" when the header is missing.
-  Result<Principal> authenticate(const Exchange& ex);
+  // Verifies an access token: signature, expiry, live session, active user.
+  // Unauthenticated with the reason otherwise.
+  Result<Principal> verify_access(std::string_view token);
 
  private:
-  net::awaitable<Response> dispatch(Exchange& ex, const Router::Match& match);
+  // Identifies the caller as the route declares and applies its rate limit:
+  // the refusal, or nullopt when the handler may run.
+  net::awaitable<std::optional<ApiError>> admit(Exchange& ex, const Credentials& credentials);
+  // Counts and logs one answered request.
+  void record(const Exchange& ex, std::string_view path, const std::string& route_label, int status,
+              size_t body_bytes, std::chrono::steady_clock::time_point started);
 
   ServiceDeps deps_;
   Router router_;
@@ -103,8 +124,9 @@ class Service {
 // ETag of a single resource: its stream version, quoted ("\"3\"").
 std::string etag(uint64_t version);
 // The version named by If-Match ("3", "\"3\"" or W/"3"); nullopt when the
-// header is absent or "*"; InvalidArgument when it cannot be read. A stale
-// one makes the command a Conflict, which handlers answer with 412.
+// header is absent or "*". A header that names no version this server sent
+// is a Conflict with Reason::kStaleVersion (it cannot match), as a stale one
+// is once the command is decided.
 Result<std::optional<uint64_t>> if_match(const Exchange& ex);
 
 }  // namespace almanac::api

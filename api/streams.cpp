@@ -8,8 +8,8 @@
 #include <deque>
 #include <memory>
 
-#include "api/content.hpp"
 #include "api/event_json.hpp"
+#include "api/handler.hpp"
 #include "api/ws_session.hpp"
 
 namespace almanac::api::streams {
@@ -20,22 +20,6 @@ namespace {
 // session's queue has less room).
 constexpr uint64_t kCatchUpChunk = 256;
 
-// A non-negative integer query parameter: its value, `fallback` when absent,
-// or a 422 naming it.
-Result<uint64_t> query_number(const Exchange& ex, std::string_view name, uint64_t fallback) {
-  auto v = ex.query_value(name);
-  if (!v) return fallback;
-  uint64_t n = 0;
-  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (v->empty() || ec != std::errc() || end != v->data() + v->size())
-    return invalid("Input should be a non-negative integer", name.data());
-  return n;
-}
-
-ApiError query_error(std::string_view name, const Status& s) {
-  return validation_error({FieldError{{"query", std::string(name)}, s.message(), "int_parsing"}});
-}
-
 // The page a request asks for: after `from` (default 0), `limit` entries
 // (default when absent, at least 1, lowered to the cap).
 struct PageQuery {
@@ -43,22 +27,15 @@ struct PageQuery {
   uint64_t limit = 0;
 };
 
-// Reads `out` from the query; the 422 naming the bad parameter otherwise.
-std::optional<ApiError> read_page(const Exchange& ex, PageQuery& out) {
-  auto from = query_number(ex, "from", 0);
-  if (!from) return query_error("from", from.status());
-  auto limit = query_number(ex, "limit", kStreamDefaultLimit);
-  if (limit && *limit == 0) limit = invalid("Input should be greater than or equal to 1", "limit");
-  if (!limit) return query_error("limit", limit.status());
-  out = {*from, std::min(*limit, kStreamMaxLimit)};
-  return std::nullopt;
+PageQuery read_page(Input& in) {
+  const int64_t from = in.query("from", from_param()).value_or(0);
+  const int64_t limit = in.query("limit", limit_param()).value_or(kStreamDefaultLimit);
+  return {static_cast<uint64_t>(from), std::min(static_cast<uint64_t>(limit), kStreamMaxLimit)};
 }
 
 bool wants_ndjson(const Request& req) {
   return req[http::field::accept].find("application/x-ndjson") != std::string_view::npos;
 }
-
-Response error_response(const Exchange& ex, ApiError e) { return render_error(ex.contract, ex.req, e); }
 
 // A page of events as the client asked for it.
 Response page_response(const Exchange& ex, const std::vector<json>& events, uint64_t next) {
@@ -157,42 +134,50 @@ bool may_read(Service& service, const Principal& who, StreamId stream) {
   }
 }
 
+const Spec<int64_t>& from_param() {
+  static const Spec<int64_t> s = integer().at_least(0).optional(0);
+  return s;
+}
+
+const Spec<int64_t>& limit_param() {
+  static const Spec<int64_t> s = integer().at_least(1).optional(kStreamDefaultLimit);
+  return s;
+}
+
 net::awaitable<Response> all(Exchange& ex) {
-  auto who = ex.service.authenticate(ex);
-  if (!who) co_return error_response(ex, from_status(who.status()));
-  if (!who->is_superuser) co_return error_response(ex, from_status(forbidden("Superuser privileges required")));
-  PageQuery asked;
-  if (auto bad = read_page(ex, asked)) co_return error_response(ex, std::move(*bad));
+  Input in(ex);
+  const PageQuery asked = read_page(in);
+  if (auto refused = in.refusal()) co_return std::move(*refused);
 
   const EventStore& store = ex.service.store();
   uint64_t after = asked.after, n = asked.limit;
   auto events = co_await ex.service.run_blocking([&store, after, n] { return read_log(store, after, n); });
-  if (!events) co_return error_response(ex, from_status(events.status()));
+  if (!events) co_return fail(ex, events.status());
   uint64_t next = events->empty() ? after : events->back()["position"].get<uint64_t>();
   co_return page_response(ex, *events, next);
 }
 
 net::awaitable<Response> entity(Exchange& ex) {
-  auto who = ex.service.authenticate(ex);
-  if (!who) co_return error_response(ex, from_status(who.status()));
   const std::string* cat = ex.params.get("category");
   const std::string* id_text = ex.params.get("id");
   StreamId stream{cat ? category_from_name(*cat) : Category::None, 0};
   auto [end, ec] = std::from_chars(id_text->data(), id_text->data() + id_text->size(), stream.id);
   // Unknown categories, ids out of range and streams the caller may not read
   // are all the same 404, so existence does not leak.
+  const Status unknown = not_found("Stream not found");
   if (stream.category == Category::None || ec != std::errc() || stream.id <= 0 ||
-      !may_read(ex.service, *who, stream))
-    co_return error_response(ex, not_found_error("Stream not found"));
-  PageQuery asked;
-  if (auto bad = read_page(ex, asked)) co_return error_response(ex, std::move(*bad));
+      !may_read(ex.service, ex.user(), stream))
+    co_return fail(ex, unknown);
+  Input in(ex);
+  const PageQuery asked = read_page(in);
+  if (auto refused = in.refusal()) co_return std::move(*refused);
 
   const EventStore& store = ex.service.store();
   uint64_t after = asked.after, n = asked.limit;
   auto page = co_await ex.service.run_blocking(
       [&store, stream, after, n] { return read_entity(store, stream, after, n); });
-  if (!page) co_return error_response(ex, from_status(page.status()));
-  if (!page->exists) co_return error_response(ex, not_found_error("Stream not found"));
+  if (!page) co_return fail(ex, page.status());
+  if (!page->exists) co_return fail(ex, unknown);
   uint64_t next = page->events.empty() ? after : page->events.back()["version"].get<uint64_t>();
   co_return page_response(ex, page->events, next);
 }
@@ -277,17 +262,17 @@ net::awaitable<void> catch_up(std::shared_ptr<WsSession> session, std::shared_pt
   state->catching_up = false;
 }
 
-net::awaitable<WsAdmission> admit(Exchange& ex) {
-  auto who = ex.service.authenticate_token(ws_token(ex));
-  if (!who) co_return WsRefusal{unauthorized_error(who.status().message()), 0, {}};
-  if (!who->is_superuser) co_return WsRefusal{from_status(forbidden("Superuser privileges required")), 0, {}};
-  auto from = query_number(ex, "from", 0);
-  if (!from) co_return WsRefusal{query_error("from", from.status()), 0, {}};
+}  // namespace
+
+net::awaitable<WsAdmission> live(Exchange& ex) {
+  Input in(ex);
+  const int64_t from = in.query("from", from_param()).value_or(0);
+  if (auto error = in.error()) co_return WsRefusal{std::move(*error), 0, {}};
 
   auto state = std::make_shared<LiveState>();
-  state->from = state->last_sent = *from;
+  state->from = state->last_sent = static_cast<uint64_t>(from);
   WsConnection c;
-  c.principal = *who;
+  c.principal = ex.user();
   c.translate = [state](WsSession& session, const SharedBatch& batch) -> std::vector<WsMessage> {
     if (state->catching_up) {
       // Bounded like the queue; past it the batches are dropped and the
@@ -313,18 +298,6 @@ net::awaitable<WsAdmission> admit(Exchange& ex) {
     return "too slow: resume from position " + std::to_string(std::max(state->from, session.last_written_position()));
   };
   co_return c;
-}
-
-}  // namespace
-
-WsHandler live() { return make_ws_handler(admit); }
-
-net::awaitable<Response> live_without_upgrade(Exchange& ex) {
-  Response res = error_response(
-      ex, ApiError{http::status::upgrade_required, "", "This endpoint is a WebSocket: connect with Upgrade: websocket",
-                   {}, json::object()});
-  res.set(http::field::upgrade, "websocket");
-  co_return res;
 }
 
 }  // namespace almanac::api::streams

@@ -8,7 +8,8 @@
 //
 // JSON {"events":[...],"next":P} by default, NDJSON (one event per line) with
 // "Accept: application/x-ndjson". Reads and rendering run on the blocking
-// pool, never on an IO thread. The handlers hold no state.
+// pool, never on an IO thread. The handlers hold no state; who may call them
+// is declared with their routes (api/contracts/native/).
 #pragma once
 
 #include <cstdint>
@@ -28,10 +29,12 @@ namespace streams {
 
 net::awaitable<Response> all(Exchange& ex);
 net::awaitable<Response> entity(Exchange& ex);
-// Route::ws for /streams/live.
-WsHandler live();
-// /streams/live requested without the WebSocket upgrade: 426.
-net::awaitable<Response> live_without_upgrade(Exchange& ex);
+// The WebSocket endpoint of /streams/live.
+net::awaitable<WsAdmission> live(Exchange& ex);
+
+// The `from` and `limit` query parameters of a page.
+const Spec<int64_t>& from_param();
+const Spec<int64_t>& limit_param();
 
 // Whether `who` may read the stream (category, id): superusers every stream;
 // a user their own user, session and notification streams, the events they

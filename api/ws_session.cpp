@@ -29,57 +29,41 @@ websocket::close_reason make_close(uint16_t code, std::string reason) {
 
 }  // namespace
 
-std::string ws_token(const Exchange& ex) {
-  if (auto t = ex.query_value("token"); t && !t->empty()) return *t;
-  std::string_view h = ex.req[http::field::authorization];
-  if (h.size() > 7 && (h.substr(0, 7) == "Bearer " || h.substr(0, 7) == "bearer ")) {
-    h.remove_prefix(7);
-    while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
-    return std::string(h);
-  }
-  return {};
-}
-
-WsHandler make_ws_handler(WsAuthenticate authenticate) {
-  return [authenticate = std::move(authenticate)](Exchange& ex, beast::tcp_stream stream) -> net::awaitable<void> {
-    const ServerConfig& config = ex.service.config();
-    WsAdmission admission = co_await authenticate(ex);
-
-    if (auto* refusal = std::get_if<WsRefusal>(&admission); refusal && refusal->close_code == 0) {
-      Response res = render_error(ex.contract, ex.req, refusal->error);
-      res.keep_alive(false);
-      stream.expires_after(std::chrono::seconds(config.read_timeout_s));
-      co_await http::async_write(stream, res, kTuple);
-      boost::system::error_code ec;
-      stream.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
-      co_return;
-    }
-
+net::awaitable<void> run_websocket(Exchange& ex, beast::tcp_stream stream, WsAdmission admission) {
+  const ServerConfig& config = ex.service.config();
+  if (auto* refusal = std::get_if<WsRefusal>(&admission); refusal && refusal->close_code == 0) {
+    Response res = ex.dialect().render(ex.req, refusal->error);
+    for (const auto& [name, value] : ex.extra_headers) res.set(name, value);
+    res.keep_alive(false);
+    stream.expires_after(std::chrono::seconds(config.read_timeout_s));
+    co_await http::async_write(stream, res, kTuple);
     boost::system::error_code ec;
-    stream.socket().set_option(net::socket_base::send_buffer_size(kWsSendBufferBytes), ec);
-    stream.expires_never();  // the WebSocket timeouts below take over
-    WsSession::Stream ws(std::move(stream));
-    websocket::stream_base::timeout timeouts;
-    timeouts.handshake_timeout = std::chrono::seconds(config.read_timeout_s);
-    timeouts.idle_timeout = std::chrono::seconds(config.idle_timeout_s);
-    timeouts.keep_alive_pings = true;  // a ping at half the idle timeout
-    ws.set_option(timeouts);
-    ws.read_message_max(kWsReadLimit);
-    ws.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(http::field::server, "almanac"); }));
+    stream.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+    co_return;
+  }
 
-    auto [aec] = co_await ws.async_accept(ex.req, kTuple);
-    if (aec) co_return;
+  boost::system::error_code ec;
+  stream.socket().set_option(net::socket_base::send_buffer_size(kWsSendBufferBytes), ec);
+  stream.expires_never();  // the WebSocket timeouts below take over
+  WsSession::Stream ws(std::move(stream));
+  websocket::stream_base::timeout timeouts;
+  timeouts.handshake_timeout = std::chrono::seconds(config.read_timeout_s);
+  timeouts.idle_timeout = std::chrono::seconds(config.idle_timeout_s);
+  timeouts.keep_alive_pings = true;  // a ping at half the idle timeout
+  ws.set_option(timeouts);
+  ws.read_message_max(kWsReadLimit);
+  ws.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "almanac"); }));
 
-    if (auto* refusal = std::get_if<WsRefusal>(&admission)) {
-      co_await ws.async_close(make_close(refusal->close_code, refusal->close_reason),
-                              kTuple);
-      co_return;
-    }
-    auto session = std::make_shared<WsSession>(ex.service, std::move(ws),
-                                               std::move(std::get<WsConnection>(admission)));
-    co_await session->run();
-  };
+  auto [aec] = co_await ws.async_accept(ex.req, kTuple);
+  if (aec) co_return;
+
+  if (auto* refusal = std::get_if<WsRefusal>(&admission)) {
+    co_await ws.async_close(make_close(refusal->close_code, refusal->close_reason), kTuple);
+    co_return;
+  }
+  auto session = std::make_shared<WsSession>(ex.service, std::move(ws), std::move(std::get<WsConnection>(admission)));
+  co_await session->run();
 }
 
 WsSession::WsSession(Service& service, Stream ws, WsConnection connection)

@@ -2,16 +2,14 @@
 // native live stream, and the contracts' notification, sync, echo and event
 // sockets).
 //
-// An endpoint supplies three things and the session does the rest:
-//   1. authenticate(Exchange&): runs on the upgrade request before the
-//      handshake. It admits the connection (a WsConnection: the principal and
-//      the endpoint's callbacks, which may capture per-connection state) or
-//      refuses it (WsRefusal: an HTTP error in the route's contract shape
-//      instead of the handshake, or a close code right after it, for the
-//      contracts that document one).
-//   2. translate(session, batch) -> messages: called for every batch the
+// Dispatch (Service::upgrade) routes an upgrade request, identifies its
+// caller as the route declares and rate-limits it; the endpoint's open
+// function then accepts or refuses it (api/ws_endpoint.hpp), and
+// run_websocket() performs the handshake and runs the session. An accepted
+// endpoint supplies:
+//   1. translate(session, batch) -> messages: called for every batch the
 //      writer commits (Hub), turns domain events into this endpoint's messages.
-//   3. on_message(session, text): called for every text message the client
+//   2. on_message(session, text): called for every text message the client
 //      sends (acks, JSON pings, echo requests).
 // Optionally on_open(session) runs once after the handshake, before any batch
 // (greetings, or starting a catch-up coroutine on session.executor()).
@@ -51,6 +49,7 @@
 #include "api/hub.hpp"
 #include "api/router.hpp"
 #include "api/service.hpp"
+#include "api/ws_endpoint.hpp"
 
 namespace almanac::api {
 
@@ -67,51 +66,11 @@ inline constexpr int kWsSendBufferBytes = 64 << 10;
 // The largest message a client may send.
 inline constexpr size_t kWsReadLimit = 64 << 10;
 
-// One outbound text message. `position` is the log position it reports (0:
-// none); the session remembers the last one written (last_written_position).
-struct WsMessage {
-  std::string text;
-  uint64_t position = 0;
-};
-
-class WsSession;
-
-// An admitted connection: who it is and what the endpoint does with it. The
-// callbacks run on the session's strand only, one at a time.
-struct WsConnection {
-  Principal principal;
-  // Messages for one committed batch (possibly none). Required.
-  std::function<std::vector<WsMessage>(WsSession&, const SharedBatch&)> translate;
-  // A text message from the client. Optional (ignored when empty).
-  std::function<void(WsSession&, std::string text)> on_message;
-  // Once, after the handshake and the hub subscription, before any batch.
-  std::function<void(WsSession&)> on_open;
-  // The close reason after an overflow. Optional: "too slow: more than N
-  // messages queued" when empty. At most 123 bytes are sent.
-  std::function<std::string(WsSession&)> overflow_reason;
-};
-
-// A refused connection. With close_code == 0, the handshake is answered with
-// `error` as an HTTP response in the route's contract shape; otherwise the
-// handshake is accepted and the connection closed at once with close_code and
-// close_reason.
-struct WsRefusal {
-  ApiError error;
-  uint16_t close_code = 0;
-  std::string close_reason;
-};
-
-using WsAdmission = std::variant<WsConnection, WsRefusal>;
-// Runs on the connection's strand before the handshake.
-using WsAuthenticate = std::function<net::awaitable<WsAdmission>(Exchange&)>;
-
-// The route handler (Route::ws) for an endpoint: authenticates, performs the
-// handshake, then runs a WsSession until the connection ends.
-WsHandler make_ws_handler(WsAuthenticate authenticate);
-
-// The bearer token of a WebSocket upgrade: ?token=..., else the
-// "Authorization: Bearer ..." header; empty when neither.
-std::string ws_token(const Exchange& ex);
+// Performs the handshake for an admitted connection and runs its session
+// until it ends; for a refusal, answers the upgrade request with the error in
+// the route's dialect (with the exchange's extra headers), or accepts and
+// closes with its code. Runs on the connection's strand.
+net::awaitable<void> run_websocket(Exchange& ex, beast::tcp_stream stream, WsAdmission admission);
 
 // One WebSocket connection after its handshake. Owned by shared_ptr: the
 // session coroutine, the write loop, and work posted from the hub each hold

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <thread>
 
+#include "api/contracts/contracts.hpp"
 #include "api/routes.hpp"
 #include "api/server.hpp"
 #include "app/node.hpp"
@@ -181,7 +182,7 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
                         .replay_seconds = r.seconds,
                         .replay_events = r.events};
   api::Service service(deps);
-  api::register_routes(service.router());
+  api::add_contracts(service.router(), api::all_contracts());
 
   api::Server server(service, config);
   if (Status s = server.listen(); !s) {

@@ -1,257 +1,219 @@
 #include "api/contracts/gather/auth.hpp"
 
 #include "api/auth_flows.hpp"
-#include "api/content.hpp"
-#include "api/service.hpp"
+#include "api/handler.hpp"
 #include "api/time_format.hpp"
 
 namespace almanac::api::gather {
 
 namespace {
 
-constexpr const char* kRequired = "This field is required.";
+struct RefreshForm {
+  std::string refresh;
+};
 
-Response error(const Exchange& ex, http::status status, std::string code, std::string message,
-               std::vector<FieldError> fields = {}) {
-  return render_error(Contract::kGather, ex.req, {status, std::move(code), std::move(message), std::move(fields), json::object()});
+struct ProfileUpdate {
+  std::optional<std::string> first_name, last_name, bio, avatar;
+};
+
+const Model<auth::NewUser>& registration() {
+  static const Model<auth::NewUser> m =
+      Model<auth::NewUser>("Registration")
+          .field("username", &auth::NewUser::username, text())
+          .field("email", &auth::NewUser::email, text())
+          .field("password", &auth::NewUser::password, text())
+          .field("first_name", &auth::NewUser::first_name, text().nullable())
+          .field("last_name", &auth::NewUser::last_name, text().nullable())
+          .rule(auth::checks_password);
+  return m;
 }
 
-FieldError field(std::string name, std::string message) { return {{"body", std::move(name)}, std::move(message), ""}; }
-
-Response invalid_input(const Exchange& ex, std::vector<FieldError> fields) {
-  return error(ex, http::status::bad_request, "validation_error", "Invalid input.", std::move(fields));
+const Model<RefreshForm>& refresh_form() {
+  static const Model<RefreshForm> m = Model<RefreshForm>("Refresh").field("refresh", &RefreshForm::refresh, text());
+  return m;
 }
 
-Response failure(const Exchange& ex, const Status& st) {
-  switch (st.code()) {
-    case Code::kInvalidArgument:
-      return invalid_input(ex, {field(st.field().empty() ? "non_field_errors" : st.field(), st.message())});
-    case Code::kConflict:
-      if (st.field() == "If-Match")
-        return error(ex, http::status::precondition_failed, "precondition_failed",
-                     "The profile was modified since the ETag given in If-Match.");
-      if (st.field() == "username")
-        return error(ex, http::status::conflict, "conflict", st.message(),
-                     {field("username", "A user with that username already exists.")});
-      if (st.field() == "email")
-        return error(ex, http::status::conflict, "conflict", st.message(),
-                     {field("email", "A user with that email already exists.")});
-      return error(ex, http::status::conflict, "conflict", st.message());
-    case Code::kForbidden:
-      return error(ex, http::status::unauthorized, "account_disabled", "User account is disabled.");
-    case Code::kUnauthenticated:
-      return error(ex, http::status::unauthorized, "token_not_valid", st.message());
-    default:
-      return render_error(Contract::kGather, ex.req, from_status(st));
-  }
+const Model<ProfileUpdate>& profile_update() {
+  static const Model<ProfileUpdate> m = Model<ProfileUpdate>("ProfileUpdate")
+                                            .field("first_name", &ProfileUpdate::first_name, text().nullable())
+                                            .field("last_name", &ProfileUpdate::last_name, text().nullable())
+                                            .field("bio", &ProfileUpdate::bio, text().nullable())
+                                            .field("avatar", &ProfileUpdate::avatar, text().nullable());
+  return m;
 }
 
-std::optional<Response> parse_object(const Exchange& ex, json& out) {
-  Result<json> body = parse_body(ex.req);
-  if (!body) return error(ex, http::status::bad_request, "parse_error", "Malformed request body: " + body.status().message());
-  if (body->is_null()) body = json::object();
-  if (!body->is_object())
-    return invalid_input(ex, {field("non_field_errors", "Invalid data. Expected a dictionary.")});
-  out = std::move(body.value());
-  return std::nullopt;
+using User = proj::UserView;
+
+// The user's summary, then what each answer adds to it.
+Shape<User> summary(std::string title) {
+  return Shape<User>(std::move(title))
+      .field("id", schema::integer(), [](const User& u) { return json(u.id); })
+      .field("username", schema::string(), [](const User& u) { return json(u.username); })
+      .field("email", schema::string("email"), [](const User& u) { return json(u.email); })
+      .field("first_name", schema::string(), [](const User& u) { return json(u.first_name); })
+      .field("last_name", schema::string(), [](const User& u) { return json(u.last_name); });
 }
 
-// This contract's wording of a missing or non-string field.
-constexpr auth::FieldErrors kFieldErrors{[](const char* name) { return field(name, kRequired); },
-                                         [](const char* name) { return field(name, "Not a valid string."); }};
-
-json user_summary(const proj::UserView& u) {
-  return {{"id", u.id},
-          {"username", u.username},
-          {"email", u.email},
-          {"first_name", u.first_name},
-          {"last_name", u.last_name}};
+Shape<User>& with_date_joined(Shape<User>& s) {
+  return s.field("date_joined", schema::string("date-time"), [](const User& u) { return json(format_utc(u.created_at)); });
 }
 
-json profile(const proj::UserView& u, bool with_last_login) {
-  json p = user_summary(u);
-  p["bio"] = u.bio;
-  p["avatar"] = u.avatar.empty() ? json(nullptr) : json(u.avatar);
-  p["date_joined"] = format_utc(u.created_at);
-  if (with_last_login) p["last_login"] = u.last_login ? json(format_utc(*u.last_login)) : json(nullptr);
-  return p;
+const Shape<User>& login_user() {
+  static const Shape<User> s = summary("User");
+  return s;
 }
 
-std::optional<Response> authenticate(Exchange& ex, Principal& who) {
-  auto p = ex.service.authenticate(ex);
-  if (p) {
-    who = *p;
-    return std::nullopt;
-  }
-  if (p.status().message() == "Not authenticated")
-    return error(ex, http::status::unauthorized, "not_authenticated", "Authentication credentials were not provided.");
-  return error(ex, http::status::unauthorized, "token_not_valid", "Given token not valid for any token type");
+const Shape<User>& registered_user() {
+  static const Shape<User> s = [] {
+    Shape<User> s = summary("User");
+    return with_date_joined(s);
+  }();
+  return s;
 }
 
-}  // namespace
+// The profile; GET adds last_login.
+Shape<User> profile_shape(bool with_last_login) {
+  Shape<User> s = summary("Profile");
+  s.field("bio", schema::string(), [](const User& u) { return json(u.bio); })
+      .field("avatar", schema::nullable(schema::string()),
+             [](const User& u) { return u.avatar.empty() ? json(nullptr) : json(u.avatar); });
+  with_date_joined(s);
+  if (with_last_login)
+    s.field("last_login", schema::nullable(schema::string("date-time")),
+            [](const User& u) { return u.last_login ? json(format_utc(*u.last_login)) : json(nullptr); });
+  return s;
+}
+
+const Resource<User>& profile() {
+  static const Shape<User> shape = profile_shape(true);
+  static const Resource<User> r{shape, [](const Exchange& ex, int64_t id) { return ex.service.models().user(id); },
+                                "User not found"};
+  return r;
+}
+
+const Resource<User>& updated_profile() {
+  static const Shape<User> shape = profile_shape(false);
+  static const Resource<User> r{shape, profile().find, "User not found"};
+  return r;
+}
+
+json session_schema(const Shape<User>& user) {
+  return {{"title", "Session"},
+          {"type", "object"},
+          {"properties", {{"access", schema::string()}, {"refresh", schema::string()}, {"user", user.schema()}}}};
+}
+
+json session(const auth::Tokens& t, json user) {
+  return {{"access", t.access}, {"refresh", t.refresh}, {"user", std::move(user)}};
+}
 
 net::awaitable<Response> register_user(Exchange& ex) {
-  json body;
-  if (auto refused = parse_object(ex, body)) co_return std::move(*refused);
-  auth::NewUser user;
-  std::vector<FieldError> errors;
-  auth::read_strings(body, {{"username", &user.username}, {"email", &user.email}, {"password", &user.password}}, false, kFieldErrors, errors);
-  auth::read_strings(body, {{"first_name", &user.first_name}, {"last_name", &user.last_name}}, true, kFieldErrors, errors);
-  if (errors.empty())
-    if (Status st = auth::check_password(user.password); !st) errors.push_back(field("password", st.message()));
-  if (!errors.empty()) co_return invalid_input(ex, std::move(errors));
+  Input in(ex);
+  auth::NewUser user = in.body(registration());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
   auto created = co_await auth::register_user(ex, std::move(user));
-  if (!created) co_return failure(ex, created.status());
+  if (!created) co_return fail(ex, created.status());
   auto tokens = co_await auth::start_session(ex, *created, "#session");
-  if (!tokens) co_return failure(ex, tokens.status());
-  json u = user_summary(*created);
-  u["date_joined"] = format_utc(created->created_at);
-  co_return make_response(ex.req, http::status::created,
-                          {{"access", tokens->access}, {"refresh", tokens->refresh}, {"user", std::move(u)}});
+  if (!tokens) co_return fail(ex, tokens.status());
+  co_return reply(ex, http::status::created, session(*tokens, registered_user().render(*created)));
 }
 
 net::awaitable<Response> login(Exchange& ex) {
-  json body;
-  if (auto refused = parse_object(ex, body)) co_return std::move(*refused);
-  std::string username, password;
-  std::vector<FieldError> errors;
-  auth::read_strings(body, {{"username", &username}, {"password", &password}}, false, kFieldErrors, errors);
-  if (!errors.empty()) co_return invalid_input(ex, std::move(errors));
-  auto signed_in = co_await auth::login(ex, username, password);
-  if (!signed_in) {
-    if (signed_in.status().message() == auth::kInvalidCredentials)
-      co_return error(ex, http::status::bad_request, "invalid_credentials", "Invalid credentials",
-                      {field("non_field_errors", "Unable to log in with provided credentials.")});
-    co_return failure(ex, signed_in.status());
-  }
-  co_return make_response(ex.req, http::status::ok,
-                          {{"access", signed_in->tokens.access},
-                           {"refresh", signed_in->tokens.refresh},
-                           {"user", user_summary(signed_in->user)}});
+  Input in(ex);
+  auth::LoginForm form = in.body(auth::login_form());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
+  auto signed_in = co_await auth::login(ex, form.username, form.password);
+  if (!signed_in) co_return fail(ex, signed_in.status());
+  co_return reply(ex, http::status::ok, session(signed_in->tokens, login_user().render(signed_in->user)));
 }
-
-namespace {
-
-// The refresh token a body names ({"refresh": "..."}), or the refusal.
-std::optional<Response> refresh_token_of(const Exchange& ex, std::string& token) {
-  json body;
-  if (auto refused = parse_object(ex, body)) return refused;
-  std::vector<FieldError> errors;
-  auth::read_strings(body, {{"refresh", &token}}, false, kFieldErrors, errors);
-  if (!errors.empty()) return invalid_input(ex, std::move(errors));
-  return std::nullopt;
-}
-
-}  // namespace
 
 net::awaitable<Response> refresh(Exchange& ex) {
-  std::string token;
-  if (auto refused = refresh_token_of(ex, token)) co_return std::move(*refused);
-  auto tokens = co_await auth::refresh(ex, token, auth::RefreshMode::kRotate);
-  if (!tokens) co_return failure(ex, tokens.status());
-  co_return make_response(ex.req, http::status::ok, {{"access", tokens->access}, {"refresh", tokens->refresh}});
+  Input in(ex);
+  RefreshForm form = in.body(refresh_form());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
+  auto tokens = co_await auth::refresh(ex, form.refresh, auth::RefreshMode::kRotate);
+  if (!tokens) co_return fail(ex, tokens.status());
+  co_return reply(ex, http::status::ok, {{"access", tokens->access}, {"refresh", tokens->refresh}});
 }
+
+// A refresh token that is not the caller's is named under "refresh".
+constexpr ReasonAnswer kLogoutAnswers[] = {
+    {Reason::kTokenInvalid, http::status::bad_request, {}, "token_not_valid", true},
+};
 
 net::awaitable<Response> logout(Exchange& ex) {
-  Principal who;
-  if (auto refused = authenticate(ex, who)) co_return std::move(*refused);
-  std::string token;
-  if (auto refused = refresh_token_of(ex, token)) co_return std::move(*refused);
-  if (Status st = co_await auth::logout_refresh(ex, who, token); !st) {
-    if (st.code() == Code::kInvalidArgument)
-      co_return error(ex, http::status::bad_request, "token_not_valid", st.message(), {field("refresh", st.message())});
-    co_return failure(ex, st);
-  }
-  co_return make_response(ex.req, http::status::ok, {{"message", "Successfully logged out"}});
+  Input in(ex);
+  RefreshForm form = in.body(refresh_form());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
+  if (Status st = co_await auth::logout_refresh(ex, ex.user(), form.refresh); !st)
+    co_return fail(ex, st, kLogoutAnswers);
+  co_return reply(ex, http::status::ok, {{"message", "Successfully logged out"}});
 }
 
-net::awaitable<Response> get_profile(Exchange& ex) {
-  Principal who;
-  if (auto refused = authenticate(ex, who)) co_return std::move(*refused);
-  auto user = ex.service.models().user(who.user_id);
-  if (!user) co_return error(ex, http::status::unauthorized, "token_not_valid", "User no longer exists");
-  co_return auth::with_user_etag(ex, make_response(ex.req, http::status::ok, profile(*user, true)), who.user_id);
-}
+net::awaitable<Response> get_profile(Exchange& ex) { co_return show(ex, profile(), ex.user().user_id); }
+
+constexpr ReasonAnswer kProfileAnswers[] = {
+    {Reason::kStaleVersion, http::status::precondition_failed,
+     "The profile was modified since the ETag given in If-Match.", "precondition_failed"},
+};
 
 net::awaitable<Response> update_profile(Exchange& ex) {
-  Principal who;
-  if (auto refused = authenticate(ex, who)) co_return std::move(*refused);
+  Input in(ex);
+  ProfileUpdate body = in.body(profile_update());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
   auto expected = if_match(ex);
-  if (!expected)
-    co_return error(ex, http::status::precondition_failed, "precondition_failed", expected.status().message());
-  json body;
-  if (auto refused = parse_object(ex, body)) co_return std::move(*refused);
+  if (!expected) co_return fail(ex, expected.status(), kProfileAnswers);
   cmd::UpdateProfile change;
-  std::vector<FieldError> errors;
-  std::vector<bool> present;
-  auth::read_strings(body,
-                     {{"first_name", &change.first_name}, {"last_name", &change.last_name}, {"bio", &change.bio},
-                      {"avatar", &change.avatar}},
-                     true, kFieldErrors, errors, &present);
-  if (!errors.empty()) co_return invalid_input(ex, std::move(errors));
-  const uint32_t bits[] = {user_field::kFirstName, user_field::kLastName, user_field::kBio, user_field::kAvatar};
-  for (size_t i = 0; i < present.size(); ++i)
-    if (present[i]) change.fields |= bits[i];
-  auto updated = co_await auth::update_profile(ex, who, std::move(change), *expected);
-  if (!updated) co_return failure(ex, updated.status());
-  co_return auth::with_user_etag(ex, make_response(ex.req, http::status::ok, profile(*updated, false)), who.user_id);
-}
-
-namespace {
-
-json user_schema(bool with_date_joined) {
-  json s = auth::object_schema({{"id", "integer"}, {"username", "string"}, {"email", "email"}, {"first_name", "string"},
-                                {"last_name", "string"}});
-  if (with_date_joined) s["properties"]["date_joined"] = {{"type", "string"}, {"format", "date-time"}};
-  return s;
-}
-
-json profile_schema(bool with_last_login) {
-  json s = user_schema(true);
-  s["properties"]["bio"] = {{"type", "string"}};
-  s["properties"]["avatar"] = {{"type", {"string", "null"}}};
-  if (with_last_login) s["properties"]["last_login"] = {{"type", {"string", "null"}}, {"format", "date-time"}};
-  return s;
-}
-
-json session_schema(bool with_date_joined) {
-  json s = auth::object_schema({{"access", "string"}, {"refresh", "string"}});
-  s["properties"]["user"] = user_schema(with_date_joined);
-  return s;
+  const std::pair<const std::optional<std::string>*, std::pair<std::string*, uint32_t>> fields[] = {
+      {&body.first_name, {&change.first_name, user_field::kFirstName}},
+      {&body.last_name, {&change.last_name, user_field::kLastName}},
+      {&body.bio, {&change.bio, user_field::kBio}},
+      {&body.avatar, {&change.avatar, user_field::kAvatar}},
+  };
+  for (const auto& [given, target] : fields)
+    if (*given) {
+      *target.first = **given;
+      change.fields |= target.second;
+    }
+  auto updated = co_await auth::update_profile(ex, ex.user(), std::move(change), *expected);
+  if (!updated) co_return fail(ex, updated.status(), kProfileAnswers);
+  co_return show(ex, updated_profile(), *updated);
 }
 
 }  // namespace
 
-RouteDoc register_doc() {
-  return {"Register a user and sign in",
-          auth::object_schema({{"username", "string"}, {"email", "email"}, {"password", "password"}, {"first_name", "string"},
-                               {"last_name", "string"}},
-                              {"username", "email", "password"}),
-          session_schema(true), 201, {}};
-}
-
-RouteDoc login_doc() {
-  return {"Log in (username may be the email)",
-          auth::object_schema({{"username", "string"}, {"password", "password"}}, {"username", "password"}),
-          session_schema(false), 200, {}};
-}
-
-RouteDoc refresh_doc() {
-  return {"Rotate a refresh token", auth::object_schema({{"refresh", "string"}}, {"refresh"}),
-          auth::object_schema({{"access", "string"}, {"refresh", "string"}}), 200, {}};
-}
-
-RouteDoc logout_doc() {
-  return {"End the session of a refresh token", auth::object_schema({{"refresh", "string"}}, {"refresh"}),
-          auth::object_schema({{"message", "string"}}), 200, {}};
-}
-
-RouteDoc get_profile_doc() { return {"The current user's profile (ETag)", nullptr, profile_schema(true), 200, {}}; }
-
-RouteDoc update_profile_doc() {
-  return {"Update the current user's profile (If-Match honoured)",
-          auth::object_schema({{"first_name", "string"}, {"last_name", "string"}, {"bio", "string"}, {"avatar", "string"}}),
-          profile_schema(false), 200, {}};
+void add_auth_routes(Routes& routes) {
+  routes.post("/api/v1/auth/register/", register_user)
+      .anyone()
+      .auth_limit()
+      .summary("Register a user and sign in")
+      .body(registration())
+      .answers(201, session_schema(registered_user()));
+  routes.post("/api/v1/auth/login/", login)
+      .anyone()
+      .auth_limit()
+      .summary("Log in (username may be the email)")
+      .body(auth::login_form())
+      .answers(200, session_schema(login_user()));
+  routes.post("/api/v1/auth/refresh/", refresh)
+      .anyone()
+      .auth_limit()
+      .summary("Rotate a refresh token")
+      .body(refresh_form())
+      .answers(200, json{{"type", "object"},
+                         {"properties", {{"access", schema::string()}, {"refresh", schema::string()}}}});
+  routes.post("/api/v1/auth/logout/", logout)
+      .auth_limit()
+      .summary("End the session of a refresh token")
+      .body(refresh_form())
+      .answers(200, json{{"type", "object"}, {"properties", {{"message", schema::string()}}}});
+  routes.get("/api/v1/auth/profile/", get_profile)
+      .summary("The current user's profile (ETag)")
+      .answers(200, profile().shape);
+  routes.put("/api/v1/auth/profile/", update_profile)
+      .summary("Update the current user's profile (If-Match honoured)")
+      .body(profile_update())
+      .answers(200, updated_profile().shape);
 }
 
 }  // namespace almanac::api::gather

@@ -1,283 +1,146 @@
-// The mcal handlers: authenticate, validate (api/contracts/mcal/wire.*),
-// submit one command or read the projections, render.
-#include <limits>
+#include "api/contracts/mcal/handlers.hpp"
 
-#include "api/content.hpp"
-#include "api/contracts/mcal/local_user.hpp"
-#include "api/contracts/mcal/mcal.hpp"
-#include "api/contracts/mcal/wire.hpp"
-#include "api/service.hpp"
+#include "api/contracts/mcal/models.hpp"
+#include "api/handler.hpp"
+#include "events/time.hpp"
 
 namespace almanac::api::mcal {
 
 namespace {
 
-constexpr int64_t kDayUs = 86'400'000'000;
-
-Response fail(const Exchange& ex, const ApiError& e) { return render_error(Contract::kMcal, ex.req, e); }
-
-ApiError plain(http::status status, std::string message) {
-  return {status, "", std::move(message), {}, json::object()};
+// The caller's own calendars and events; someone else's read as unknown.
+const Resource<proj::CalendarView>& calendars() {
+  static const Resource<proj::CalendarView> r{
+      calendar_shape(),
+      [](const Exchange& ex, int64_t id) -> std::optional<proj::CalendarView> {
+        auto c = ex.service.models().calendar(id);
+        if (!c || c->owner_id != ex.user().user_id) return std::nullopt;
+        return c;
+      },
+      "Calendar not found"};
+  return r;
 }
 
-// A refusal from the domain, as the document phrases it: a duplicate name is
-// 400; a stale If-Match is 412; field problems are 422 on that body field.
-ApiError domain_error(const Status& s) {
-  if (s.code() == Code::kConflict && s.field() == "If-Match")
-    return plain(http::status::precondition_failed, s.message());
-  if (s.code() == Code::kConflict) return plain(http::status::bad_request, s.message());
-  return from_status(s);
+const Resource<proj::EventView>& events() {
+  static const Resource<proj::EventView> r{
+      event_shape(),
+      [](const Exchange& ex, int64_t id) -> std::optional<proj::EventView> {
+        auto e = ex.service.models().event(id);
+        if (!e || e->owner_id != ex.user().user_id) return std::nullopt;
+        return e;
+      },
+      "Event not found"};
+  return r;
 }
 
-// The caller's user id: the bearer token's user; without an Authorization
-// header, the local user when the server serves calendars anonymously.
-net::awaitable<Result<int64_t>> caller(Exchange& ex) {
-  if (ex.service.config().anonymous_calendars && ex.req[http::field::authorization].empty())
-    co_return co_await local_user(ex.service);
-  auto p = ex.service.authenticate(ex);
-  if (!p) co_return Result<int64_t>(p.status());
-  co_return Result<int64_t>(p->user_id);
+Response bad_request(const Exchange& ex, std::string message) {
+  return refuse(ex, {http::status::bad_request, "", std::move(message), {}, json::object()});
 }
-
-ApiError auth_error(const Status& s) {
-  if (s.code() == Code::kUnauthenticated) return unauthorized_error(s.message());
-  return from_status(s);
-}
-
-// The envelope of a change to an existing calendar or event, expecting the
-// version If-Match names (any version without the header). A header that names
-// no version of ours cannot match.
-Result<cmd::CommandEnvelope> conditional(const Exchange& ex, cmd::Command command, int64_t user) {
-  auto expected = if_match(ex);
-  if (!expected) return conflict("If-Match does not name a version of this resource", "If-Match");
-  cmd::CommandEnvelope env = ex.service.envelope(ex, std::move(command), user);
-  env.expected_version = *expected;
-  return env;
-}
-
-// The body, or nullopt with an error appended when it does not decode.
-std::optional<json> body_of(const Exchange& ex, std::vector<FieldError>& errors) {
-  auto body = parse_body(ex.req);
-  if (!body) {
-    errors.push_back(undecodable_body(body.status().message()));
-    return std::nullopt;
-  }
-  return std::move(*body);
-}
-
-std::optional<int64_t> path_id(const Exchange& ex, const char* name, std::vector<FieldError>& errors) {
-  const std::string* raw = ex.params.get(name);
-  return parse_id(raw ? std::string_view(*raw) : std::string_view(), "path", name, errors);
-}
-
-// The caller's calendar `id`, or nullopt (someone else's counts as unknown).
-std::optional<proj::CalendarView> own_calendar(Exchange& ex, int64_t user, int64_t id) {
-  auto c = ex.service.models().calendar(id);
-  if (!c || c->owner_id != user) return std::nullopt;
-  return c;
-}
-
-std::optional<proj::EventView> own_event(Exchange& ex, int64_t user, int64_t id) {
-  auto e = ex.service.models().event(id);
-  if (!e || e->owner_id != user) return std::nullopt;
-  return e;
-}
-
-// The version a command left `stream` at: from its events, else the store's.
-uint64_t version_after(Exchange& ex, const cmd::CommandResult& r, StreamId stream) {
-  uint64_t v = 0;
-  for (const Envelope& e : r.events)
-    if (stream_of(e) == stream) v = e.version;
-  return v != 0 ? v : ex.service.store().stream_version(stream);
-}
-
-Response with_etag(Response res, uint64_t version) {
-  res.set(http::field::etag, etag(version));
-  return res;
-}
-
-constexpr const char* kCalendarNotFound = "Calendar not found";
-constexpr const char* kEventNotFound = "Event not found";
 
 }  // namespace
 
 // ---- calendars ------------------------------------------------------------------
 
 net::awaitable<Response> create_calendar(Exchange& ex) {
-  auto user = co_await caller(ex);
-  if (!user) co_return fail(ex, auth_error(user.status()));
-  std::vector<FieldError> errors;
-  auto body = body_of(ex, errors);
-  CalendarInput in;
-  if (body) in = parse_calendar(*body, errors);
-  if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
-
-  cmd::CreateCalendar c{*user, in.name, in.color};
-  auto env = ex.service.envelope(ex, std::move(c), *user);
-  auto r = co_await ex.service.submit(std::move(env));
-  if (!r.status) co_return fail(ex, domain_error(r.status));
-  const int64_t id = r.events.front().stream_id;
-  auto view = ex.service.models().calendar(id);
-  if (!view) co_return fail(ex, not_found_error(kCalendarNotFound));
-  co_return with_etag(make_response(ex.req, http::status::created, render_calendar(*view)),
-                      version_after(ex, r, {Category::Calendar, id}));
+  Input in(ex);
+  CalendarInput body = in.body(calendar_create());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
+  cmd::CreateCalendar command{ex.user().user_id, std::move(body.name), std::move(body.color)};
+  co_return co_await write(ex, command, calendars(), http::status::created);
 }
 
 net::awaitable<Response> list_calendars(Exchange& ex) {
-  auto user = co_await caller(ex);
-  if (!user) co_return fail(ex, auth_error(user.status()));
-  json out = json::array();
-  for (const auto& c : ex.service.models().calendars_of(*user)) out.push_back(render_calendar(c));
-  co_return make_response(ex.req, http::status::ok, out);
+  co_return reply(ex, http::status::ok, calendar_shape().render_list(ex.service.models().calendars_of(ex.user().user_id)));
 }
 
 net::awaitable<Response> get_calendar(Exchange& ex) {
-  auto user = co_await caller(ex);
-  if (!user) co_return fail(ex, auth_error(user.status()));
-  std::vector<FieldError> errors;
-  auto id = path_id(ex, "calendar_id", errors);
-  if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
-  // The version first: an ETag older than the view can only make a later
-  // If-Match stricter, never let a write through on a state not seen.
-  const uint64_t version = ex.service.store().stream_version({Category::Calendar, *id});
-  auto view = own_calendar(ex, *user, *id);
-  if (!view) co_return fail(ex, not_found_error(kCalendarNotFound));
-  co_return with_etag(make_response(ex.req, http::status::ok, render_calendar(*view)), version);
+  Input in(ex);
+  const int64_t id = in.path("calendar_id", ids());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
+  co_return show(ex, calendars(), id);
 }
 
 net::awaitable<Response> update_calendar(Exchange& ex) {
-  auto user = co_await caller(ex);
-  if (!user) co_return fail(ex, auth_error(user.status()));
-  std::vector<FieldError> errors;
-  auto id = path_id(ex, "calendar_id", errors);
-  auto body = body_of(ex, errors);
-  CalendarInput in;
-  if (body) in = parse_calendar(*body, errors);
-  if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
-  if (!own_calendar(ex, *user, *id)) co_return fail(ex, not_found_error(kCalendarNotFound));
-  auto env = conditional(ex, cmd::UpdateCalendar{*id, in.name, in.color}, *user);
-  if (!env) co_return fail(ex, domain_error(env.status()));
-  auto r = co_await ex.service.submit(std::move(*env));
-  if (!r.status) co_return fail(ex, domain_error(r.status));
-  auto view = ex.service.models().calendar(*id);
-  if (!view) co_return fail(ex, not_found_error(kCalendarNotFound));
-  co_return with_etag(make_response(ex.req, http::status::ok, render_calendar(*view)),
-                      version_after(ex, r, {Category::Calendar, *id}));
+  Input in(ex);
+  const int64_t id = in.path("calendar_id", ids());
+  CalendarInput body = in.body(calendar_create());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
+  if (!calendars().find(ex, id)) co_return no_such(ex, calendars());
+  cmd::UpdateCalendar command{id, std::move(body.name), std::move(body.color)};
+  co_return co_await write(ex, command, calendars(), http::status::ok, id);
 }
 
 net::awaitable<Response> delete_calendar(Exchange& ex) {
-  auto user = co_await caller(ex);
-  if (!user) co_return fail(ex, auth_error(user.status()));
-  std::vector<FieldError> errors;
-  auto id = path_id(ex, "calendar_id", errors);
-  if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
-  if (!own_calendar(ex, *user, *id)) co_return fail(ex, not_found_error(kCalendarNotFound));
-  auto env = conditional(ex, cmd::DeleteCalendar{*id}, *user);
-  if (!env) co_return fail(ex, domain_error(env.status()));
-  auto r = co_await ex.service.submit(std::move(*env));
-  if (!r.status) co_return fail(ex, domain_error(r.status));
-  co_return make_empty(ex.req, http::status::no_content);
+  Input in(ex);
+  const int64_t id = in.path("calendar_id", ids());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
+  if (!calendars().find(ex, id)) co_return no_such(ex, calendars());
+  cmd::DeleteCalendar command{id};
+  co_return co_await write(ex, command, calendars(), http::status::no_content, id);
 }
 
 // ---- events ---------------------------------------------------------------------
 
 net::awaitable<Response> create_event(Exchange& ex) {
-  auto user = co_await caller(ex);
-  if (!user) co_return fail(ex, auth_error(user.status()));
-  std::vector<FieldError> errors;
-  auto calendar_id = path_id(ex, "calendar_id", errors);
-  auto body = body_of(ex, errors);
-  EventInput in;
-  if (body) in = parse_event(*body, errors);
-  if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
-  if (!own_calendar(ex, *user, *calendar_id)) co_return fail(ex, not_found_error(kCalendarNotFound));
-
-  auto env = ex.service.envelope(ex, schedule_command(in, *user, *calendar_id), *user);
-  auto r = co_await ex.service.submit(std::move(env));
-  if (!r.status) co_return fail(ex, domain_error(r.status));
-  const int64_t id = r.events.front().stream_id;
-  auto view = ex.service.models().event(id);
-  if (!view) co_return fail(ex, not_found_error(kEventNotFound));
-  co_return with_etag(make_response(ex.req, http::status::created, render_event(*view)),
-                      version_after(ex, r, {Category::Event, id}));
+  Input in(ex);
+  const int64_t calendar_id = in.path("calendar_id", ids());
+  EventInput body = in.body(event_create());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
+  if (!calendars().find(ex, calendar_id)) co_return no_such(ex, calendars());
+  cmd::ScheduleEvent command = schedule_command(body, ex.user().user_id, calendar_id);
+  co_return co_await write(ex, command, events(), http::status::created);
 }
 
 net::awaitable<Response> get_event(Exchange& ex) {
-  auto user = co_await caller(ex);
-  if (!user) co_return fail(ex, auth_error(user.status()));
-  std::vector<FieldError> errors;
-  auto id = path_id(ex, "event_id", errors);
-  if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
-  const uint64_t version = ex.service.store().stream_version({Category::Event, *id});
-  auto view = own_event(ex, *user, *id);
-  if (!view) co_return fail(ex, not_found_error(kEventNotFound));
-  co_return with_etag(make_response(ex.req, http::status::ok, render_event(*view)), version);
+  Input in(ex);
+  const int64_t id = in.path("event_id", ids());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
+  co_return show(ex, events(), id);
 }
 
 net::awaitable<Response> update_event(Exchange& ex) {
-  auto user = co_await caller(ex);
-  if (!user) co_return fail(ex, auth_error(user.status()));
-  std::vector<FieldError> errors;
-  auto id = path_id(ex, "event_id", errors);
-  auto body = body_of(ex, errors);
-  EventInput in;
-  if (body) in = parse_event(*body, errors);
-  if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
-  if (!own_event(ex, *user, *id)) co_return fail(ex, not_found_error(kEventNotFound));
-  auto env = conditional(ex, update_command(in, *id), *user);
-  if (!env) co_return fail(ex, domain_error(env.status()));
-  auto r = co_await ex.service.submit(std::move(*env));
-  if (!r.status) co_return fail(ex, domain_error(r.status));
-  auto view = ex.service.models().event(*id);
-  if (!view) co_return fail(ex, not_found_error(kEventNotFound));
-  co_return with_etag(make_response(ex.req, http::status::ok, render_event(*view)),
-                      version_after(ex, r, {Category::Event, *id}));
+  Input in(ex);
+  const int64_t id = in.path("event_id", ids());
+  EventInput body = in.body(event_create());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
+  if (!events().find(ex, id)) co_return no_such(ex, events());
+  cmd::UpdateEvent command = update_command(body, id);
+  co_return co_await write(ex, command, events(), http::status::ok, id);
 }
 
 net::awaitable<Response> delete_event(Exchange& ex) {
-  auto user = co_await caller(ex);
-  if (!user) co_return fail(ex, auth_error(user.status()));
-  std::vector<FieldError> errors;
-  auto id = path_id(ex, "event_id", errors);
-  if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
-  if (!own_event(ex, *user, *id)) co_return fail(ex, not_found_error(kEventNotFound));
-  auto env = conditional(ex, cmd::DeleteEvent{*id}, *user);
-  if (!env) co_return fail(ex, domain_error(env.status()));
-  auto r = co_await ex.service.submit(std::move(*env));
-  if (!r.status) co_return fail(ex, domain_error(r.status));
-  co_return make_empty(ex.req, http::status::no_content);
+  Input in(ex);
+  const int64_t id = in.path("event_id", ids());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
+  if (!events().find(ex, id)) co_return no_such(ex, events());
+  cmd::DeleteEvent command{id};
+  co_return co_await write(ex, command, events(), http::status::no_content, id);
 }
 
 // ---- expanded occurrences ----------------------------------------------------------
 
 net::awaitable<Response> expanded_events(Exchange& ex) {
-  auto user = co_await caller(ex);
-  if (!user) co_return fail(ex, auth_error(user.status()));
-  std::vector<FieldError> errors;
-  RangeInput range = parse_range(ex.query_value("start_date"), ex.query_value("end_date"),
-                                 ex.query_value("calendar_id"), errors);
-  if (!errors.empty()) co_return fail(ex, validation_error(std::move(errors)));
-  if (range.start_day > range.end_day)
-    co_return fail(ex, plain(http::status::bad_request, "start_date cannot be after end_date"));
+  Input in(ex);
+  const auto start_day = in.query("start_date", day());
+  const auto end_day = in.query("end_date", day());
+  const auto calendar_id = in.query("calendar_id", calendar_filter());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
+  if (*start_day > *end_day) co_return bad_request(ex, "start_date cannot be after end_date");
   const uint32_t max_days = ex.service.config().expand_max_days;
-  const int64_t days = int64_t{range.end_day} - range.start_day + 1;
-  if (days > max_days)
-    co_return fail(ex, plain(http::status::bad_request,
-                             "Date range too long: at most " + std::to_string(max_days) +
-                                 " days from start_date to end_date inclusive"));
+  if (int64_t{*end_day} - *start_day + 1 > max_days)
+    co_return bad_request(ex, "Date range too long: at most " + std::to_string(max_days) +
+                                  " days from start_date to end_date inclusive");
 
   proj::OccurrenceQuery q;
-  q.owner_id = *user;
-  q.calendar_id = range.calendar_id;
-  q.window_start = int64_t{range.start_day} * kDayUs;
-  q.window_end = (int64_t{range.end_day} + 1) * kDayUs;
+  q.owner_id = ex.user().user_id;
+  q.calendar_id = calendar_id;
+  q.window_start = int64_t{*start_day} * kMicrosPerDay;
+  q.window_end = (int64_t{*end_day} + 1) * kMicrosPerDay;
   q.cap = proj::kDefaultOccurrenceCap;
   proj::OccurrencePage page = ex.service.models().occurrences(q);
   Response res;
   if (wants_msgpack(ex.req)) {
-    json out = json::array();
-    for (const auto& o : page.items) out.push_back(render_occurrence(o));
-    res = make_response(ex.req, http::status::ok, out);
+    res = reply(ex, http::status::ok, occurrence_shape().render_list(page.items));
   } else {
     res = Response{http::status::ok, ex.req.version()};
     res.set(http::field::server, "almanac");

@@ -1,0 +1,252 @@
+// Service::handle without a socket, over the in-memory store: routing,
+// identification at dispatch, rate limits, media types and validation in
+// each route's dialect, and the contracts' routes end to end.
+#include <catch2/catch.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <filesystem>
+#include <random>
+
+#include "api/contracts/contracts.hpp"
+#include "api/dialects.hpp"
+#include "api/handler.hpp"
+#include "api/routes.hpp"
+#include "api/service.hpp"
+#include "commands/decide.hpp"
+#include "storage/memory_event_store.hpp"
+
+using namespace almanac;
+using namespace almanac::api;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A contract of this test's own: one route per caller kind.
+net::awaitable<Response> whoami(Exchange& ex) {
+  co_return reply(ex, http::status::ok, {{"user", ex.caller ? ex.caller->user_id : 0}});
+}
+
+void add_probe_routes(Routes& routes) {
+  routes.owns("/probe/");
+  routes.get("/probe/anyone", whoami).anyone();
+  routes.get("/probe/optional", whoami).optional_user();
+  routes.get("/probe/user", whoami);
+  routes.get("/probe/root", whoami).superuser();
+}
+
+const Contract& probe() {
+  static const PydanticV2Dialect dialect;
+  static const Contract c{"probe", "test routes", dialect, add_probe_routes};
+  return c;
+}
+
+// A service over an in-memory store with every contract (and the probe one).
+class Harness {
+ public:
+  explicit Harness(ServerConfig config = {}) {
+    dir_ = fs::temp_directory_path() / ("almanac-service-test-" + std::to_string(std::random_device{}()));
+    fs::create_directories(dir_);
+    tokens_ = std::move(TokenService::open(dir_.string()).value());
+    writer_ = std::make_unique<cmd::Writer>(store_, state_, clock_, ids_);
+    writer_->on_apply([this](std::span<const Envelope> batch) { models_.apply_batch(batch); });
+    writer_->start();
+    config.argon2_ops = 1;
+    config.argon2_mem = 8192;
+    service_ = std::make_unique<Service>(ServiceDeps{.config = config,
+                                                     .writer = *writer_,
+                                                     .models = models_,
+                                                     .store = store_,
+                                                     .clock = clock_,
+                                                     .tokens = *tokens_,
+                                                     .hub = hub_,
+                                                     .metrics = metrics_});
+    std::vector<const Contract*> contracts(all_contracts().begin(), all_contracts().end());
+    contracts.push_back(&probe());
+    add_contracts(service_->router(), contracts);
+  }
+  ~Harness() {
+    service_.reset();
+    writer_->stop();
+    fs::remove_all(dir_);
+  }
+
+  // Runs Service::handle to its answer.
+  Response call(http::verb method, std::string target, json body = nullptr,
+                std::vector<std::pair<http::field, std::string>> headers = {}) {
+    Request req{method, target, 11};
+    for (auto& [k, v] : headers) req.set(k, v);
+    if (!body.is_null()) {
+      if (req[http::field::content_type].empty()) req.set(http::field::content_type, "application/json");
+      req.body() = body.is_string() ? body.get<std::string>() : body.dump();
+      req.prepare_payload();
+    }
+    net::io_context io;
+    auto guard = net::make_work_guard(io);
+    std::optional<Response> out;
+    net::co_spawn(io, service_->handle(std::move(req), "10.0.0.1"), [&](std::exception_ptr e, Response r) {
+      REQUIRE_FALSE(e);
+      out = std::move(r);
+      guard.reset();
+    });
+    io.run();
+    return std::move(*out);
+  }
+
+  Response get(std::string target, const std::string& token = {}) {
+    if (token.empty()) return call(http::verb::get, std::move(target));
+    return call(http::verb::get, std::move(target), nullptr, {{http::field::authorization, "Bearer " + token}});
+  }
+
+  // Registers `name` through collab and logs in through flowstate: an access token.
+  std::string signed_in(const std::string& name) {
+    Response r = call(http::verb::post, "/api/auth/register",
+                      json{{"email", name + "@example.com"}, {"password", "securepass"}, {"username", name}});
+    REQUIRE(r.result() == http::status::created);
+    r = call(http::verb::post, "/users/login", json{{"username_or_email", name}, {"password", "securepass"}});
+    REQUIRE(r.result() == http::status::ok);
+    return json::parse(r.body())["access_token"];
+  }
+
+  Service& service() { return *service_; }
+  cmd::Writer& writer() { return *writer_; }
+
+ private:
+  fs::path dir_;
+  storage::MemoryEventStore store_;
+  cmd::WriteState state_;
+  ManualClock clock_;
+  SequentialIds ids_;
+  proj::ReadModels models_;
+  std::unique_ptr<TokenService> tokens_;
+  Hub hub_;
+  Metrics metrics_;
+  std::unique_ptr<cmd::Writer> writer_;
+  std::unique_ptr<Service> service_;
+};
+
+json body_of(const Response& r) { return json::parse(r.body()); }
+
+}  // namespace
+
+TEST_CASE("routing: 404 in the prefix owner's shape, 405 with Allow, 307 with the slash toggled") {
+  Harness h;
+  Response r = h.get("/nothing/here");
+  CHECK(r.result() == http::status::not_found);
+  CHECK(body_of(r) == json{{"detail", "Not Found"}});
+  r = h.get("/api/events/1/nope");
+  CHECK(body_of(r)["detail"]["code"] == "NOT_FOUND");
+  r = h.get("/api/v1/tasks/x/y");
+  CHECK(body_of(r)["error"] == "not_found");
+  r = h.call(http::verb::delete_, "/health/ready");
+  CHECK(r.result() == http::status::method_not_allowed);
+  CHECK(r[http::field::allow] == "GET");
+  CHECK(body_of(r)["error"] == "method_not_allowed");
+  r = h.get("/calendars?x=1");
+  CHECK(r.result() == http::status::temporary_redirect);
+  CHECK(r[http::field::location] == "/calendars/?x=1");
+}
+
+TEST_CASE("dispatch identifies the caller as each route declares") {
+  Harness h;
+  const std::string token = h.signed_in("ada");
+  CHECK(body_of(h.get("/probe/anyone", token)) == json{{"user", 0}});
+  CHECK(body_of(h.get("/probe/optional")) == json{{"user", 0}});
+  CHECK(body_of(h.get("/probe/optional", token)) == json{{"user", 1}});
+  CHECK(h.get("/probe/optional", "garbage").result() == http::status::unauthorized);
+  CHECK(h.get("/probe/user").result() == http::status::unauthorized);
+  CHECK(body_of(h.get("/probe/user", token)) == json{{"user", 1}});
+  Response r = h.call(http::verb::get, "/probe/user", nullptr, {{http::field::authorization, "Basic abc"}});
+  CHECK(r.result() == http::status::unauthorized);
+  CHECK(r[http::field::www_authenticate] == "Bearer");
+  // A signed-in user who is not a superuser.
+  r = h.get("/probe/root", token);
+  CHECK(r.result() == http::status::forbidden);
+  CHECK(body_of(r) == json{{"detail", "Not enough permissions"}});
+  r = h.get("/streams/all", token);
+  CHECK(body_of(r) == json{{"detail", "Superuser privileges required"}});
+}
+
+TEST_CASE("a refused credential is answered in the route's dialect") {
+  Harness h;
+  CHECK(h.get("/users/me").result() == http::status::forbidden);
+  CHECK(body_of(h.get("/users/me", "garbage")) == json{{"detail", "Could not validate credentials"}});
+  CHECK(body_of(h.get("/calendars/")) == json{{"detail", "Not authenticated"}});
+  CHECK(body_of(h.get("/api/v1/auth/profile/"))["error"] == "not_authenticated");
+  CHECK(body_of(h.get("/api/v1/auth/profile/", "garbage"))["error"] == "token_not_valid");
+  // Logged out: the session's tokens stop at once.
+  const std::string token = h.signed_in("bob");
+  Response r = h.call(http::verb::post, "/api/auth/logout", nullptr, {{http::field::authorization, "Bearer " + token}});
+  CHECK(r.result() == http::status::no_content);
+  CHECK(body_of(h.get("/calendars/", token)) == json{{"detail", "Session has ended; log in again"}});
+}
+
+TEST_CASE("reads answer from the read models with the view's version as ETag") {
+  Harness h;
+  const std::string token = h.signed_in("cy");
+  Response r = h.get("/users/me", token);
+  CHECK(r.result() == http::status::ok);
+  CHECK(body_of(r)["username"] == "cy");
+  // Registered, then logged in: two events on the user's stream.
+  CHECK(r[http::field::etag] == "\"2\"");
+  r = h.call(http::verb::post, "/calendars/", json{{"name", "Work"}, {"color", nullptr}},
+             {{http::field::authorization, "Bearer " + token}});
+  CHECK(r.result() == http::status::created);
+  CHECK(r[http::field::etag] == "\"1\"");
+  CHECK(body_of(r) == json{{"id", 1}, {"name", "Work"}, {"color", nullptr}});
+  r = h.call(http::verb::put, "/calendars/1/", json{{"name", "Job"}},
+             {{http::field::authorization, "Bearer " + token}, {http::field::if_match, "\"1\""}});
+  CHECK(r.result() == http::status::ok);
+  CHECK(r[http::field::etag] == "\"2\"");
+  r = h.call(http::verb::put, "/calendars/1/", json{{"name", "Late"}},
+             {{http::field::authorization, "Bearer " + token}, {http::field::if_match, "\"1\""}});
+  CHECK(r.result() == http::status::precondition_failed);
+}
+
+TEST_CASE("rate limits: the headers on every answer, 429 in the route's dialect") {
+  ServerConfig config;
+  config.auth_per_minute = 1;
+  Harness h(config);
+  Response r = h.call(http::verb::post, "/users/login", json{{"username_or_email", "x"}, {"password", "whatever1"}});
+  CHECK(r.result() == http::status::unauthorized);
+  CHECK(r["X-RateLimit-Limit"] == "1");
+  CHECK(r["X-RateLimit-Remaining"] == "0");
+  r = h.call(http::verb::post, "/api/v1/auth/login/", json{{"username", "x"}, {"password", "whatever1"}});
+  CHECK(r.result() == http::status::too_many_requests);
+  CHECK_FALSE(r[http::field::retry_after].empty());
+  CHECK(body_of(r)["error"] == "rate_limit_exceeded");
+  CHECK(body_of(r)["details"]["limit"] == 1);
+}
+
+TEST_CASE("bodies: media types a route does not take are 415, every problem is listed at once") {
+  Harness h;
+  Response r = h.call(http::verb::post, "/users/register", std::string("username=a"),
+                      {{http::field::content_type, "application/x-www-form-urlencoded"}});
+  CHECK(r.result() == http::status::unsupported_media_type);
+  // The document's form login takes it.
+  r = h.call(http::verb::post, "/api/auth/login", std::string("username=a&password=whatever1"),
+             {{http::field::content_type, "application/x-www-form-urlencoded"}});
+  CHECK(r.result() == http::status::unauthorized);
+
+  const std::string token = h.signed_in("dee");
+  r = h.call(http::verb::post, "/calendars/zero/events/", json{{"title", 5}},
+             {{http::field::authorization, "Bearer " + token}});
+  CHECK(r.result() == http::status::unprocessable_entity);
+  std::vector<json> locs;
+  const json listed = body_of(r);
+  for (const json& d : listed["detail"]) locs.push_back(d["loc"]);
+  CHECK(locs == std::vector<json>{{"path", "calendar_id"}, {"body", "title"}, {"body", "start_time"}, {"body", "end_time"}});
+  r = h.call(http::verb::post, "/calendars/", std::string("{\"name\": "), {{http::field::authorization, "Bearer " + token}});
+  CHECK(body_of(r) == json{{"detail", {{{"loc", {"body"}}, {"msg", "JSON decode error"}, {"type", "json_invalid"}}}}});
+}
+
+TEST_CASE("a stopped writer is 503 in the route's dialect, never a hang") {
+  Harness h;
+  const std::string token = h.signed_in("eve");
+  h.writer().stop();
+  Response r = h.call(http::verb::post, "/calendars/", json{{"name", "Late"}}, {{http::field::authorization, "Bearer " + token}});
+  CHECK(r.result() == http::status::service_unavailable);
+  CHECK(body_of(r)["detail"].is_string());
+}
