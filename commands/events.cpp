@@ -8,6 +8,7 @@
 #include <date/date.h>
 
 #include "commands/aggregates.hpp"
+#include "events/time.hpp"
 
 namespace almanac::cmd {
 
@@ -15,7 +16,6 @@ namespace {
 
 using std::chrono::microseconds;
 
-constexpr int64_t kDayUs = 86'400'000'000;
 constexpr int kMaxRepeatYears = 100;
 
 constexpr int64_t days_from(date::year_month_day ymd) {
@@ -23,13 +23,13 @@ constexpr int64_t days_from(date::year_month_day ymd) {
 }
 
 // Years 1 to 9999, inclusive, in µs since the epoch.
-constexpr int64_t kMinUs = days_from(date::year{1} / 1 / 1) * kDayUs;
-constexpr int64_t kMaxUs = (days_from(date::year{9999} / 12 / 31) + 1) * kDayUs - 1;
+constexpr int64_t kMinUs = days_from(date::year{1} / 1 / 1) * kMicrosPerDay;
+constexpr int64_t kMaxUs = (days_from(date::year{9999} / 12 / 31) + 1) * kMicrosPerDay - 1;
 
 // Days since 1970-01-01 of an instant (floor, also before the epoch).
 int64_t day_of(int64_t us) {
-  int64_t d = us / kDayUs;
-  return (us % kDayUs < 0) ? d - 1 : d;
+  int64_t d = us / kMicrosPerDay;
+  return (us % kMicrosPerDay < 0) ? d - 1 : d;
 }
 
 // The last day a repeat may run to: the same date 100 years after the start
@@ -68,8 +68,8 @@ Status normalise_and_check(Draft& d) {
   if (d.is_all_day) {
     int64_t start_day = day_of(d.start);
     int64_t end_day = d.has_end ? day_of(d.end) : start_day;
-    d.start = start_day * kDayUs;
-    d.end = (end_day + 1) * kDayUs - 1;
+    d.start = start_day * kMicrosPerDay;
+    d.end = (end_day + 1) * kMicrosPerDay - 1;
     d.has_end = true;
   }
   if (d.has_end && d.end <= d.start)

@@ -18,7 +18,6 @@
 #include <bitset>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,26 +26,19 @@
 #include <absl/container/btree_map.h>
 #include <absl/container/btree_set.h>
 #include <absl/container/flat_hash_map.h>
-#include <absl/container/node_hash_map.h>
 #include <absl/hash/hash.h>
 
+#include "events/dense_map.hpp"
 #include "events/event.hpp"
 
 namespace almanac::cmd {
 
-// Records keyed by an aggregate id, each slot also holding the version of
+// Records keyed by an aggregate id, each entry also holding the version of
 // the stream with that id (0: no events), so that applying an event touches
-// one slot for both. Ids are dense per category (decide() gives max seen + 1,
-// from 1), so a slot lives in a chunk of kChunk slots found by id / kChunk:
-// one predictable access, no hashing, no per-record allocation. Chunks are
-// never moved or freed while the table lives, so a pointer or reference to a
-// record or a version stays valid until the table is destroyed (as with the
-// node-based maps this replaces).
-//
-// Hostile or corrupt ids: an id < 1, or one above 2 * (slots used in chunks)
-// + kMaxGap, goes to a node-based hash map instead, so no log can make the
-// table reserve more than (2 * slots used + kMaxGap) slots. Where an id lives
-// is fixed when its slot is first used; lookups check both places.
+// one entry for both. The entries live in a DenseMap (events/dense_map.hpp):
+// a pointer or reference to a record or a version stays valid until the
+// table is destroyed (nothing is ever erased here), and no id, however
+// corrupt, makes the table reserve memory out of proportion to what it holds.
 //
 // A record exists once operator[] created it; a version may exist without a
 // record (a stream whose events this state does not fold) and the other way
@@ -56,145 +48,61 @@ namespace almanac::cmd {
 template <typename T>
 class IdTable {
  public:
-  static constexpr int64_t kChunkBits = 10;
-  static constexpr int64_t kChunk = int64_t{1} << kChunkBits;
-  static constexpr int64_t kMaxGap = 1'000'000;
-
-  IdTable() = default;
-  IdTable(IdTable&&) = default;
-  IdTable& operator=(IdTable&&) = default;
-  IdTable(const IdTable& other) { *this = other; }
-  IdTable& operator=(const IdTable& other) {
-    if (this == &other) return *this;
-    chunks_.clear();
-    chunks_.resize(other.chunks_.size());
-    for (size_t c = 0; c < other.chunks_.size(); ++c)
-      if (other.chunks_[c]) chunks_[c] = std::make_unique<Chunk>(*other.chunks_[c]);
-    used_in_chunks_ = other.used_in_chunks_;
-    records_ = other.records_;
-    sparse_ = other.sparse_;
-    return *this;
-  }
-
   // The record of `id`, or nullptr when there is none.
   const T* find(int64_t id) const {
-    const Slot* s = slot(id);
-    return s && s->has_record ? &s->value : nullptr;
+    const Entry* e = entries_.find(id);
+    return e != nullptr && e->has_record ? &e->record : nullptr;
   }
   T* find(int64_t id) { return const_cast<T*>(std::as_const(*this).find(id)); }
 
   // The record of `id`, value-initialised first when there is none.
   T& operator[](int64_t id) {
-    Slot& s = use(id);
-    if (!s.has_record) {
-      s.has_record = true;
+    Entry& e = entries_.get_or_create(id);
+    if (!e.has_record) {
+      e.has_record = true;
       ++records_;
     }
-    return s.value;
+    return e.record;
   }
 
   // The version of stream `id`: 0 when it has no events.
   uint64_t version(int64_t id) const {
-    const Slot* s = slot(id);
-    return s ? s->version : 0;
+    const Entry* e = entries_.find(id);
+    return e != nullptr ? e->version : 0;
   }
   // The version of stream `id`, for apply() to advance.
-  uint64_t& version_of(int64_t id) { return use(id).version; }
+  uint64_t& version_of(int64_t id) { return entries_.get_or_create(id).version; }
 
   // Records held.
   size_t size() const { return records_; }
 
-  // Calls f(id, record) for every record, in no particular order.
+  // Calls f(id, record) for every record, in ascending id order.
   template <typename F>
   void for_each(F&& f) const {
-    each_slot([&](int64_t id, const Slot& s) {
-      if (s.has_record) f(id, s.value);
+    entries_.for_each([&](int64_t id, const Entry& e) {
+      if (e.has_record) f(id, e.record);
     });
   }
-  // Calls f(id, version) for every stream with events, in no particular order.
+  // Calls f(id, version) for every stream with events, in ascending id order.
   template <typename F>
   void for_each_version(F&& f) const {
-    each_slot([&](int64_t id, const Slot& s) {
-      if (s.version != 0) f(id, s.version);
+    entries_.for_each([&](int64_t id, const Entry& e) {
+      if (e.version != 0) f(id, e.version);
     });
   }
 
  private:
-  struct Slot {
+  struct Entry {
+    // User-provided, so that creating an entry runs the member initialisers
+    // alone instead of zeroing the whole entry first (one per stream).
+    Entry() {}
     uint64_t version = 0;
-    bool used = false;         // version or record touched: counts for the guard
     bool has_record = false;
-    T value{};
-  };
-  struct Chunk {
-    std::array<Slot, kChunk> slots{};
+    T record{};
   };
 
-  const Slot* slot(int64_t id) const {
-    if (id > 0) {
-      auto c = static_cast<uint64_t>(id) >> kChunkBits;
-      if (c < chunks_.size() && chunks_[c]) {
-        const Slot& s = chunks_[c]->slots[static_cast<size_t>(id & (kChunk - 1))];
-        if (s.used || sparse_.empty()) return s.used ? &s : nullptr;
-      }
-    }
-    if (sparse_.empty()) return nullptr;
-    auto it = sparse_.find(id);
-    return it == sparse_.end() ? nullptr : &it->second;
-  }
-
-  Slot& use(int64_t id) {
-    if (id > 0) {
-      auto c = static_cast<uint64_t>(id) >> kChunkBits;
-      if (c < chunks_.size() && chunks_[c]) {
-        Slot& s = chunks_[c]->slots[static_cast<size_t>(id & (kChunk - 1))];
-        if (s.used) return s;
-        if (sparse_.empty()) {
-          s.used = true;
-          ++used_in_chunks_;
-          return s;
-        }
-      }
-    }
-    return use_slow(id);
-  }
-
-  Slot& use_slow(int64_t id) {
-    if (!sparse_.empty()) {
-      auto it = sparse_.find(id);
-      if (it != sparse_.end()) return it->second;
-    }
-    if (id < 1 || static_cast<uint64_t>(id) > 2 * static_cast<uint64_t>(used_in_chunks_) +
-                                                  static_cast<uint64_t>(kMaxGap)) {
-      Slot& s = sparse_[id];
-      s.used = true;
-      return s;
-    }
-    auto c = static_cast<size_t>(static_cast<uint64_t>(id) >> kChunkBits);
-    if (c >= chunks_.size()) chunks_.resize(c + 1);
-    if (!chunks_[c]) chunks_[c] = std::make_unique<Chunk>();
-    Slot& s = chunks_[c]->slots[static_cast<size_t>(id & (kChunk - 1))];
-    s.used = true;
-    ++used_in_chunks_;
-    return s;
-  }
-
-  template <typename F>
-  void each_slot(F&& f) const {
-    for (size_t c = 0; c < chunks_.size(); ++c) {
-      if (!chunks_[c]) continue;
-      for (size_t i = 0; i < static_cast<size_t>(kChunk); ++i) {
-        const Slot& s = chunks_[c]->slots[i];
-        if (s.used) f(static_cast<int64_t>((c << kChunkBits) | i), s);
-      }
-    }
-    for (const auto& [id, s] : sparse_) f(id, s);
-  }
-
-  std::vector<std::unique_ptr<Chunk>> chunks_;   // by id / kChunk; null: no slot used yet
-  size_t used_in_chunks_ = 0;                    // slots used in chunks_
-  size_t records_ = 0;                           // records, wherever they live
-  absl::node_hash_map<int64_t, Slot> sparse_;    // ids outside the guarded range
+  DenseMap<Entry> entries_;   // an entry per id whose version or record was touched
+  size_t records_ = 0;        // entries with has_record
 };
 
 // Notification streams: only their versions are kept here.

@@ -1,26 +1,23 @@
-// Helpers shared by the read models: uuid keys, the dense-id containers
-// (DenseMap, IdSet, IdIndex), ASCII case folding, text search, pagination and
-// the order-independent digest behind ReadModels::checksum(). Internal to
-// projections/. Nothing here is thread-safe by itself: ReadModels guards
-// every instance with its lock.
+// Helpers shared by the read models: uuid keys, the id sets (IdSet, IdIndex;
+// records by id are in the core's DenseMap, events/dense_map.hpp), ASCII case
+// folding, text search, pagination and the order-independent digest behind
+// ReadModels::checksum(). Internal to projections/. Nothing here is
+// thread-safe by itself: ReadModels guards every instance with its lock.
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "events/dense_map.hpp"
 #include "events/schema_generated.h"
 #include "projections/views.hpp"
 
@@ -45,130 +42,6 @@ using UuidIndex = absl::flat_hash_map<UuidKey, int64_t>;
 using StringIndex = absl::flat_hash_map<std::string, int64_t>;
 // A lookup key for StringIndex (this abseil's string_view is its own type).
 inline absl::string_view key_view(std::string_view s) { return {s.data(), s.size()}; }
-
-// Records keyed by the dense ids the command layer assigns (per category:
-// max seen + 1, from 1): fixed-size chunks of slots indexed by id - 1, so a
-// lookup is two predictable loads instead of a hash probe or a tree walk, and
-// growing never moves a record (a new chunk is added).
-//
-// A corrupt or unexpected id cannot blow up memory: an id below 1, or one
-// more than kMaxGap slots past the last chunk, goes to an ordered fallback
-// map instead (so a stray id of 10^15 costs one map node). When the chunks
-// later grow over an id held by the fallback, that record moves into its
-// slot. Invariant: an id is in a slot when 1 <= id <= slot count, in the
-// fallback otherwise, never in both.
-//
-// Pointers and references to a record stay valid until that id is erased or
-// assigned, except for fallback records that growth moves into a slot.
-template <typename T>
-class DenseMap {
- public:
-  static constexpr int64_t kMaxGap = 1'000'000;
-
-  T* find(int64_t id) {
-    if (in_slots(id)) {
-      std::optional<T>& slot = slot_of(id);
-      return slot ? &*slot : nullptr;
-    }
-    if (fallback_.empty()) return nullptr;
-    auto it = fallback_.find(id);
-    return it == fallback_.end() ? nullptr : &it->second;
-  }
-  const T* find(int64_t id) const { return const_cast<DenseMap*>(this)->find(id); }
-  bool contains(int64_t id) const { return find(id) != nullptr; }
-
-  // The record at id, value-initialised when there was none.
-  T& get_or_create(int64_t id) {
-    if (!in_slots(id) && id >= 1 && id - slot_count() <= kMaxGap) grow_to(id);
-    if (in_slots(id)) {
-      std::optional<T>& slot = slot_of(id);
-      if (!slot) {
-        slot.emplace();
-        ++size_;
-      }
-      return *slot;
-    }
-    auto [it, fresh] = fallback_.try_emplace(id);
-    if (fresh) ++size_;
-    return it->second;
-  }
-
-  // Replaces (or creates) the record at id.
-  T& assign(int64_t id, T value) {
-    T& slot = get_or_create(id);
-    slot = std::move(value);
-    return slot;
-  }
-
-  // True when there was a record to remove.
-  bool erase(int64_t id) {
-    if (in_slots(id)) {
-      std::optional<T>& slot = slot_of(id);
-      if (!slot) return false;
-      slot.reset();
-      --size_;
-      return true;
-    }
-    if (fallback_.erase(id) == 0) return false;
-    --size_;
-    return true;
-  }
-
-  size_t size() const { return size_; }
-
-  // Calls f(id, record) in ascending id order. When f returns bool, false
-  // stops the walk.
-  template <typename F>
-  void for_each(F&& f) const {
-    auto call = [&f](int64_t id, const T& v) {
-      if constexpr (std::is_same_v<std::invoke_result_t<F&, int64_t, const T&>, bool>) {
-        return f(id, v);
-      } else {
-        f(id, v);
-        return true;
-      }
-    };
-    auto it = fallback_.begin();
-    for (; it != fallback_.end() && it->first < 1; ++it) {
-      if (!call(it->first, it->second)) return;
-    }
-    for (size_t c = 0; c < chunks_.size(); ++c) {
-      for (size_t i = 0; i < kChunk; ++i) {
-        const std::optional<T>& slot = (*chunks_[c])[i];
-        if (slot && !call(static_cast<int64_t>(c * kChunk + i + 1), *slot)) return;
-      }
-    }
-    for (; it != fallback_.end(); ++it) {
-      if (!call(it->first, it->second)) return;
-    }
-  }
-
- private:
-  static constexpr size_t kChunk = 1024;
-  using Chunk = std::array<std::optional<T>, kChunk>;
-
-  int64_t slot_count() const { return static_cast<int64_t>(chunks_.size() * kChunk); }
-  bool in_slots(int64_t id) const { return id >= 1 && id <= slot_count(); }
-  std::optional<T>& slot_of(int64_t id) {
-    const auto i = static_cast<size_t>(id - 1);
-    return (*chunks_[i / kChunk])[i % kChunk];
-  }
-
-  void grow_to(int64_t id) {
-    const int64_t old = slot_count();
-    while (slot_count() < id) chunks_.push_back(std::make_unique<Chunk>());
-    if (fallback_.empty()) return;
-    auto it = fallback_.lower_bound(old + 1);
-    while (it != fallback_.end() && it->first <= slot_count()) {
-      slot_of(it->first).emplace(std::move(it->second));
-      it = fallback_.erase(it);
-    }
-  }
-
-  std::vector<std::unique_ptr<Chunk>> chunks_;  // slot of id: chunks_[(id-1) / kChunk]
-  std::map<int64_t, T> fallback_;               // ids outside [1, slot_count()]
-  size_t size_ = 0;                             // records in both
-};
 
 // A set of ids as a sorted vector: one allocation, contiguous iteration in
 // ascending order. Inserting above the largest id (the common case: ids are

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "events/time.hpp"
 #include "projections/recurrence.hpp"
 
 namespace almanac::proj {
@@ -46,8 +47,7 @@ void set_opt(std::optional<T>& slot, uint32_t bit, uint32_t nulls, const T& valu
 }  // namespace
 
 int64_t StartIndex::day_of(int64_t start_us) {
-  constexpr int64_t kDay = int64_t{86'400} * 1'000'000;
-  return start_us / kDay - (start_us % kDay < 0 ? 1 : 0);  // floor
+  return start_us / kMicrosPerDay - (start_us % kMicrosPerDay < 0 ? 1 : 0);  // floor
 }
 
 void StartIndex::insert(int64_t start, int64_t id) { days_[day_of(start)].emplace_back(start, id); }

@@ -7,10 +7,11 @@
 
 #include <date/date.h>
 
+#include "events/time.hpp"
+
 namespace almanac::proj {
 namespace {
 
-constexpr int64_t kMicrosPerDay = 86'400'000'000;
 constexpr int64_t kMicrosPerWeek = 7 * kMicrosPerDay;
 
 // The supported time domain, about years -18000..21900. date's civil types

@@ -31,8 +31,10 @@
 #define ALMANAC_HAVE_LIBICAL 1
 #endif
 
+#include "events/time.hpp"
 #include "projections/recurrence.hpp"
 
+using almanac::kMicrosPerDay;
 using almanac::ev::RepeatFrequency;
 using almanac::proj::expand;
 using almanac::proj::Occurrence;
@@ -41,7 +43,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int64_t kMicrosPerDay = 86'400'000'000;
 constexpr int64_t kMicrosPerHour = 3'600'000'000;
 constexpr size_t kWindowCap = 10'000;
 constexpr int kRounds = 5;  // alternating rounds per window measurement

@@ -1,3 +1,4 @@
+#include "events/time.hpp"
 #include "harness.hpp"
 
 using namespace almanac;
@@ -6,7 +7,7 @@ using namespace almanac::cmd::testing;
 
 namespace {
 
-constexpr int64_t kEndOfDay = 86'400'000'000 - 1;
+constexpr int64_t kEndOfDay = kMicrosPerDay - 1;
 
 ScheduleEvent all_day(int64_t start, std::optional<int64_t> end = std::nullopt) {
   ScheduleEvent s;

@@ -1,8 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include <algorithm>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "fixtures.hpp"
@@ -10,59 +8,8 @@
 
 using namespace almanac;
 using namespace almanac::test;
-using proj::DenseMap;
 using proj::IdIndex;
 using proj::IdSet;
-
-namespace {
-std::vector<std::pair<int64_t, std::string>> walk(const DenseMap<std::string>& m) {
-  std::vector<std::pair<int64_t, std::string>> out;
-  m.for_each([&](int64_t id, const std::string& v) { out.emplace_back(id, v); });
-  return out;
-}
-}  // namespace
-
-TEST_CASE("DenseMap keeps dense ids in slots and odd ids in the fallback, in id order") {
-  DenseMap<std::string> m;
-  m.assign(1, "a");
-  m.assign(3, "c");
-  m.assign(-7, "neg");
-  m.assign(0, "zero");
-  const int64_t huge = 1'000'000'000'000'000;  // a corrupt id: must not allocate slots for it
-  m.assign(huge, "huge");
-  CHECK(m.size() == 5);
-  REQUIRE(m.find(3) != nullptr);
-  CHECK(*m.find(3) == "c");
-  CHECK(m.find(2) == nullptr);
-  CHECK(*m.find(huge) == "huge");
-  CHECK(*m.find(-7) == "neg");
-  CHECK(walk(m) == std::vector<std::pair<int64_t, std::string>>{
-                       {-7, "neg"}, {0, "zero"}, {1, "a"}, {3, "c"}, {huge, "huge"}});
-  CHECK(m.erase(3));
-  CHECK_FALSE(m.erase(3));
-  CHECK(m.find(3) == nullptr);
-  CHECK(m.size() == 4);
-}
-
-TEST_CASE("DenseMap moves a fallback record into its slot when the slots grow over it") {
-  DenseMap<std::string> m;
-  m.assign(1, "first");
-  const int64_t far = DenseMap<std::string>::kMaxGap + 5000;  // beyond the gap: fallback
-  m.assign(far, "far");
-  m.assign(far - 10, "near far");  // also beyond the gap from the slots
-  // Growing step by step brings the slots over both ids.
-  for (int64_t id = 2; id <= far + 1; id += 100'000) m.assign(id, "x");
-  m.assign(far + 1, "after");
-  REQUIRE(m.find(far) != nullptr);
-  CHECK(*m.find(far) == "far");
-  CHECK(*m.find(far - 10) == "near far");
-  CHECK(*m.find(far + 1) == "after");
-  auto all = walk(m);
-  CHECK(std::is_sorted(all.begin(), all.end()));
-  CHECK(all.size() == m.size());
-  CHECK(m.erase(far));
-  CHECK(m.find(far) == nullptr);
-}
 
 TEST_CASE("IdSet stays sorted and IdIndex drops empty sets") {
   IdSet s;

@@ -312,7 +312,6 @@ TEST_CASE("a repeating series is kept apart and matched through its occurrences"
 }
 
 TEST_CASE("StartIndex finds exactly the starts from lo up to but not including hi, across days and before 1970") {
-  constexpr int64_t kDay = int64_t{86'400} * 1'000'000;
   proj::StartIndex index;
   const std::vector<std::pair<int64_t, int64_t>> entries = {
       {-kDay - 1, 1}, {-kDay, 2}, {-1, 3}, {0, 4}, {kDay - 1, 5}, {kDay, 6}, {5 * kDay + 7, 7}, {0, 8}};

@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "events/event.hpp"
+#include "events/time.hpp"
 #include "projections/read_models.hpp"
 
 namespace almanac::test {
 
 inline constexpr int64_t kSecond = 1'000'000;
 inline constexpr int64_t kHour = 3600 * kSecond;
-inline constexpr int64_t kDay = 24 * kHour;
+inline constexpr int64_t kDay = kMicrosPerDay;
 inline constexpr int64_t kT0 = 1'710'892'800'000'000;  // 2024-03-20T00:00:00Z
 
 inline ev::Uuid uuid_of(uint64_t n) { return ev::Uuid(0xA1A1, n); }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "events/time.hpp"
 #include "projections/recurrence.hpp"
 
 namespace {
@@ -20,7 +21,7 @@ using almanac::proj::occurrence_start;
 using almanac::proj::Series;
 namespace chr = std::chrono;
 
-constexpr int64_t kDay = 86'400'000'000;
+constexpr int64_t kDay = almanac::kMicrosPerDay;
 constexpr int64_t kHour = 3'600'000'000;
 constexpr int64_t kMinute = 60'000'000;
 constexpr size_t kNoCap = 1'000'000;
