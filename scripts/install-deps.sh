@@ -10,6 +10,7 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev librocksdb-dev libflatbuffers-dev flatbuffers-compiler
   nlohmann-json3-dev catch2 libsodium-dev libjwt-dev libhowardhinnant-date-dev libcli11-dev
   libcurl4-openssl-dev libical-dev libabsl-dev libgoogle-perftools-dev
+  libpq-dev postgresql-15
   python3 python3-pytest python3-requests python3-websockets python3-msgpack python3-dateutil
   prometheus nginx wrk chromium
 )

@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "events/event_store.hpp"
+#include "storage/log_copy.hpp"
+#include "storage/store_hooks.hpp"
 
 namespace rocksdb {
 class DB;
@@ -46,15 +48,6 @@ struct RocksOptions {
   // default one. Tests pass an environment that injects I/O failures.
   rocksdb::Env* env = nullptr;
 };
-
-// Called after each successful append with what it wrote: accepted
-// transactions, events, bytes of the write batch, and how long the durable
-// write (including the fsync) took.
-using AppendObserver = std::function<void(size_t transactions, size_t events, size_t bytes,
-                                          int64_t sync_micros)>;
-
-// Progress of verify(): `done` out of `total` work units.
-using VerifyProgress = std::function<void(uint64_t done, uint64_t total)>;
 
 // Thread safety: as EventStore says, prepare() from one thread at a time and
 // commit() (and put_meta(), set_observer()) from one thread at a time, the
@@ -117,6 +110,15 @@ class RocksEventStore final : public EventStore {
   // DataLoss. `progress` (may be empty) is called now and then and at the end.
   Status verify(const VerifyProgress& progress) const;
 
+  // The named values (put_meta), for copying.
+  Result<MetaValues> meta_values() const;
+
+  // A loader for copy_log(): FailedPrecondition unless the store holds no
+  // event. It writes without syncing and makes the log durable and visible
+  // in finish() (its last-batch record is written last); a store left
+  // unfinished is refused at open, so copy into a new directory.
+  Result<std::unique_ptr<LogImport>> import();
+
   // Replaces the append observer (empty: none). Call from the appender thread
   // or before appends start; the observer runs on the appender thread.
   void set_observer(AppendObserver observer);
@@ -125,6 +127,7 @@ class RocksEventStore final : public EventStore {
 
  private:
   RocksEventStore(std::string dir, const RocksOptions& options);
+  friend class RocksImport;
 
   Status check_tail();
   // The stream's committed version if the cache holds it.

@@ -10,7 +10,8 @@ using namespace almanac;
 using namespace almanac::storage;
 using namespace almanac::storage::testing;
 
-#define STORE_TEST(name) TEMPLATE_TEST_CASE(name, "[storage][conformance]", MemoryFixture, RocksFixture)
+#define STORE_TEST(name) \
+  TEMPLATE_TEST_CASE(name, "[storage][conformance]", MemoryFixture, RocksFixture, PostgresFixture)
 
 STORE_TEST("an append assigns positions and versions and fills the envelope") {
   TestType f;
