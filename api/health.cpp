@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "api/cluster.hpp"
 #include "api/content.hpp"
 #include "api/service.hpp"
 #include "api/time_format.hpp"
@@ -68,6 +69,24 @@ net::awaitable<Response> ready(Exchange& ex) {
                              {"log_head", head},
                              {"latency_ms", round2(ms_since(t))}};
   }
+  if (ClusterLink* cluster = ex.service.cluster()) {
+    auto t = Steady::now();
+    const ClusterView v = cluster->view();
+    const uint64_t lag = v.head > v.applied ? v.head - v.applied : 0;
+    json writer = v.writer_node.empty() ? json(nullptr)
+                                        : json{{"node", v.writer_node}, {"address", v.writer_address}};
+    // Without a writer, reads go on and writes get 503: the node is up.
+    checks["cluster"] = {{"status", v.writer_node.empty() ? "no_writer" : lag > 0 ? "catching_up" : "healthy"},
+                         {"role", v.role},
+                         {"node", v.node},
+                         {"writer", std::move(writer)},
+                         {"epoch", v.epoch},
+                         {"log_head", v.head},
+                         {"position", v.applied},
+                         {"lag_events", lag},
+                         {"lag_seconds", v.lag_seconds},
+                         {"latency_ms", round2(ms_since(t))}};
+  }
   {
     auto t = Steady::now();
     checks["channels"] = {{"status", "healthy"},
@@ -121,6 +140,14 @@ net::awaitable<Response> metrics(Exchange& ex) {
   snap.replay_events = ex.service.replay_events();
   snap.ws_connections = ex.service.hub().subscribers();
   snap.model_counts = ex.service.models().counts();
+  if (ClusterLink* cluster = ex.service.cluster()) {
+    const ClusterView v = cluster->view();
+    snap.cluster = MetricsSnapshot::Cluster{v.role,      v.node,
+                                            v.writer_node, v.writer_address,
+                                            v.epoch,     v.head > v.applied ? v.head - v.applied : 0,
+                                            v.lag_seconds, v.forwarded,
+                                            v.takeovers};
+  }
   Response res{http::status::ok, ex.req.version()};
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.body() = ex.service.metrics().render(snap);

@@ -74,6 +74,13 @@ Result<std::unique_ptr<TokenService>> TokenService::open(const std::string& data
   return service;
 }
 
+Result<std::unique_ptr<TokenService>> TokenService::from_key(std::string key) {
+  if (key.size() < 32) return data_loss("the token signing key is shorter than 32 bytes");
+  auto service = std::unique_ptr<TokenService>(new TokenService());
+  service->key_ = std::move(key);
+  return service;
+}
+
 std::string TokenService::issue(const TokenClaims& c) const {
   jwt_t* jwt = nullptr;
   jwt_new(&jwt);

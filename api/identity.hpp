@@ -44,6 +44,9 @@ class TokenService {
  public:
   // Loads <data_dir>/jwt.key, creating it (32 random bytes, 0600) when missing.
   static Result<std::unique_ptr<TokenService>> open(const std::string& data_dir);
+  // Signs with `key` (at least 32 bytes): the key the nodes of a cluster
+  // share beside their log.
+  static Result<std::unique_ptr<TokenService>> from_key(std::string key);
 
   std::string issue(const TokenClaims& claims) const;
   // Checks signature, algorithm, expiry (against `now_s`) and kind.

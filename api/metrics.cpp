@@ -148,6 +148,28 @@ std::string Metrics::render(const MetricsSnapshot& s) const {
   sample(out, "almanac_log_head_position", "", double(s.log_head));
   header(out, "almanac_read_model_position", "gauge", "Position of the last event applied to the read models.");
   sample(out, "almanac_read_model_position", "", double(s.read_model_position));
+  if (s.cluster) {
+    const auto& c = *s.cluster;
+    header(out, "almanac_cluster_role", "gauge", "This node's role in the cluster (1 for the role it has).");
+    for (const char* role : {"writer", "follower", "candidate"})
+      sample(out, "almanac_cluster_role", "role=\"" + std::string(role) + "\"", c.role == role ? 1 : 0);
+    header(out, "almanac_cluster_writer", "gauge",
+           "The node that writes the log (1), by node id and address; absent while none does.");
+    if (!c.writer_node.empty())
+      sample(out, "almanac_cluster_writer",
+             "node=\"" + escape_label(c.writer_node) + "\",address=\"" + escape_label(c.writer_address) + "\"", 1);
+    header(out, "almanac_cluster_epoch", "gauge", "The writer's epoch: raised by every change of writer.");
+    sample(out, "almanac_cluster_epoch", "", double(c.epoch));
+    header(out, "almanac_cluster_lag_events", "gauge", "Events of the log this node's read models do not hold yet.");
+    sample(out, "almanac_cluster_lag_events", "", double(c.lag_events));
+    header(out, "almanac_cluster_lag_seconds", "gauge",
+           "How long this node's read models have been behind the log's head (0 when caught up).");
+    sample(out, "almanac_cluster_lag_seconds", "", c.lag_seconds);
+    header(out, "almanac_cluster_forwarded_total", "counter", "Commands this node forwarded to the writer.");
+    sample(out, "almanac_cluster_forwarded_total", "", double(c.forwarded));
+    header(out, "almanac_cluster_takeovers_total", "counter", "Times this node became the writer.");
+    sample(out, "almanac_cluster_takeovers_total", "", double(c.takeovers));
+  }
   header(out, "almanac_read_model_items", "gauge", "Items held by each read model.");
   for (const auto& [name, n] : s.model_counts)
     sample(out, "almanac_read_model_items", "model=\"" + escape_label(name) + "\"", double(n));

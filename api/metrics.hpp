@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -38,6 +39,19 @@ struct MetricsSnapshot {
   uint64_t replay_events = 0;
   uint64_t ws_connections = 0;
   std::vector<std::pair<std::string, uint64_t>> model_counts;
+  // A node of a cluster (api/cluster.hpp); absent on a node on its own.
+  struct Cluster {
+    std::string role;           // writer, follower, candidate
+    std::string node;
+    std::string writer_node;    // "" when no node holds the writer's lock
+    std::string writer_address;
+    uint64_t epoch = 0;
+    uint64_t lag_events = 0;
+    double lag_seconds = 0;
+    uint64_t forwarded = 0;
+    uint64_t takeovers = 0;
+  };
+  std::optional<Cluster> cluster;
 };
 
 class Metrics {

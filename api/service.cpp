@@ -5,6 +5,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "api/cluster.hpp"
 #include "api/content.hpp"
 #include "api/contract.hpp"
 #include "api/dialects.hpp"
@@ -112,11 +113,24 @@ Result<std::optional<uint64_t>> if_match(const Exchange& ex) {
   return std::optional<uint64_t>(n);
 }
 
+net::awaitable<void> Service::read_barrier() {
+  ClusterLink* cluster = deps_.cluster;
+  if (!cluster) co_return;
+  auto op = net::async_initiate<decltype(net::use_awaitable), void()>(
+      [cluster](auto handler) {
+        auto ex = net::get_associated_executor(handler);
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        cluster->after_acknowledged_writes([h, ex] { net::post(ex, [h]() mutable { (*h)(); }); });
+      },
+      net::use_awaitable);
+  co_await std::move(op);
+}
+
 net::awaitable<cmd::CommandResult> Service::submit(cmd::CommandEnvelope command) {
   // The initiation captures only a pointer to `command` (alive in this frame
   // until the writer completes): GCC 12 may destroy a temporary of a co_await
   // expression twice, so nothing owning memory may be one.
-  cmd::Writer* writer = &deps_.writer;
+  cmd::CommandSink* writer = &deps_.writer;
   cmd::CommandEnvelope* pending = &command;
   auto op = net::async_initiate<decltype(net::use_awaitable), void(cmd::CommandResult)>(
       [writer, pending](auto handler) {
@@ -217,6 +231,9 @@ net::awaitable<Response> Service::handle(Request req, std::string client_ip) {
       ex.params = std::move(match.params);
       std::exception_ptr failure;
       try {
+        // A follower first catches up with every acknowledged write, so that
+        // a token or a write made through another node is seen here.
+        if (ex.route->limit != Limit::kNone) co_await read_barrier();
         const Credentials credentials = bearer_credentials(ex.req);
         std::optional<ApiError> refused = co_await admit(ex, credentials);
         if (refused)
@@ -259,6 +276,10 @@ net::awaitable<Response> Service::handle(Request req, std::string client_ip) {
     }
   }
   for (const auto& [name, value] : ex.extra_headers) res.set(name, value);
+  // Unavailable is temporary (no writer during a takeover, a server that is
+  // stopping): say when to come back.
+  if (res.result() == http::status::service_unavailable && res.find(http::field::retry_after) == res.end())
+    res.set(http::field::retry_after, "1");
   res.keep_alive(ex.req.keep_alive());
   record(ex, path, route_label, res.result_int(), res.body().size(), started);
   co_return res;
@@ -277,6 +298,7 @@ net::awaitable<bool> Service::upgrade(Request& req, const std::string& client_ip
   ex.route = match.route;
   ex.params = std::move(match.params);
 
+  co_await read_barrier();
   const Credentials credentials = ws_credentials(ex);
   std::optional<ApiError> refused = co_await admit(ex, credentials);
   WsAdmission admission;

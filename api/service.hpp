@@ -20,6 +20,7 @@
 #include "api/metrics.hpp"
 #include "api/rate_limit.hpp"
 #include "api/router.hpp"
+#include "commands/command_sink.hpp"
 #include "commands/writer.hpp"
 #include "events/clock.hpp"
 #include "events/event_store.hpp"
@@ -27,9 +28,12 @@
 
 namespace almanac::api {
 
+class ClusterLink;
+
 struct ServiceDeps {
   ServerConfig config;
-  cmd::Writer& writer;
+  // Where commands go: this node's writer, or the cluster (app/cluster.hpp).
+  cmd::CommandSink& writer;
   proj::ReadModels& models;
   EventStore& store;
   Clock& clock;
@@ -40,6 +44,10 @@ struct ServiceDeps {
   std::string store_description;          // e.g. "RocksDB 7.8.3", for /health/status
   double replay_seconds = 0;              // how the start-up replay went, for /metrics
   uint64_t replay_events = 0;
+  // Set on a node of a cluster (a log in PostgreSQL): every request that
+  // reads the models first passes its read barrier, and /health/ready and
+  // /metrics say its role, writer and lag.
+  ClusterLink* cluster = nullptr;
 };
 
 // The credentials a request carries.
@@ -67,7 +75,8 @@ class Service {
   TokenService& tokens() { return deps_.tokens; }
   Hub& hub() { return deps_.hub; }
   Metrics& metrics() { return deps_.metrics; }
-  cmd::Writer& writer() { return deps_.writer; }
+  cmd::CommandSink& writer() { return deps_.writer; }
+  ClusterLink* cluster() const { return deps_.cluster; }
   double replay_seconds() const { return deps_.replay_seconds; }
   uint64_t replay_events() const { return deps_.replay_events; }
   const std::string& store_description() const { return deps_.store_description; }
@@ -110,6 +119,9 @@ class Service {
   // Identifies the caller as the route declares and applies its rate limit:
   // the refusal, or nullopt when the handler may run.
   net::awaitable<std::optional<ApiError>> admit(Exchange& ex, const Credentials& credentials);
+  // On a cluster follower: resumes once the read models hold every write
+  // acknowledged anywhere before the call (api/cluster.hpp). At once otherwise.
+  net::awaitable<void> read_barrier();
   // Counts and logs one answered request.
   void record(const Exchange& ex, std::string_view path, const std::string& route_label, int status,
               size_t body_bytes, std::chrono::steady_clock::time_point started);

@@ -53,14 +53,12 @@ std::optional<ModelSummary> ModelSummary::parse(const std::string& text) {
 }
 
 Result<std::unique_ptr<Node>> Node::open(const NodeOptions& options) {
-  storage::RocksOptions ro;
-  ro.read_only = options.read_only;
-  ro.create_if_missing = options.create_if_missing && !options.read_only;
-  auto store = storage::RocksEventStore::open(options.data_dir, ro);
-  if (!store) return store.status();
+  auto log = open_log(LogLocation{options.data_dir, options.log}, options.read_only, options.create_if_missing,
+                      options.connections);
+  if (!log) return log.status();
 
   std::unique_ptr<Node> node(new Node());
-  node->store_ = std::move(store).value();
+  node->log_ = std::move(log).value();
   node->read_only_ = options.read_only;
 
   cmd::ReplayOptions rp;
@@ -77,7 +75,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeOptions& options) {
   // The write state and the read models are independent folds of the log:
   // each is rebuilt on its own thread.
   auto stats = cmd::replay(
-      *node->store_, rp,
+      node->store(), rp,
       {[n](std::span<const Envelope> batch) { n->models_.apply_batch(batch); },
        [n](std::span<const Envelope> batch) {
          for (const Envelope& e : batch) cmd::apply(n->state_, e);
@@ -91,7 +89,7 @@ Node::~Node() { (void)stop(); }
 
 cmd::Writer& Node::start_writer(cmd::BatchHook publish) {
   if (!writer_) {
-    writer_ = std::make_unique<cmd::Writer>(*store_, state_, clock_, ids_);
+    writer_ = std::make_unique<cmd::Writer>(store(), state_, clock_, ids_);
     writer_->on_apply([this](std::span<const Envelope> batch) { models_.apply_batch(batch); });
     if (publish) writer_->on_publish(std::move(publish));
     writer_->start();
@@ -99,14 +97,67 @@ cmd::Writer& Node::start_writer(cmd::BatchHook publish) {
   return *writer_;
 }
 
+bool Node::stop_writer() {
+  if (!writer_) return false;
+  writer_->stop();
+  const bool failed = writer_->failed();
+  writer_.reset();
+  return failed;
+}
+
+Status Node::catch_up(const cmd::BatchHook& publish) {
+  const uint64_t from = models_.position() + 1;
+  const uint64_t to = store().head();
+  if (from > to) return Status::ok();
+  // On the calling thread: a follower catches up a few events at a time, and
+  // replay's decoder thread would cost more than it saves.
+  constexpr size_t kBatch = 512;
+  std::vector<Envelope> batch;
+  batch.reserve(kBatch);
+  uint64_t expected = from;
+  Status problem;
+  auto flush = [&] {
+    for (const Envelope& e : batch) cmd::apply(state_, e);
+    models_.apply_batch(batch);
+    if (publish) publish(batch);
+    batch.clear();
+  };
+  Status s = store().scan(from, to - from + 1, [&](uint64_t position, std::string_view bytes) {
+    if (position != expected) {
+      problem = data_loss("log gap: expected position " + std::to_string(expected) + ", found " +
+                          std::to_string(position));
+      return false;
+    }
+    ++expected;
+    if (Status d = decode_into(bytes, batch.emplace_back()); !d) {
+      batch.pop_back();
+      problem = data_loss("position " + std::to_string(position) + ": " + d.message());
+      return false;
+    }
+    if (batch.size() == kBatch) flush();
+    return true;
+  });
+  if (!batch.empty()) flush();
+  if (!s) return s;
+  return problem;
+}
+
+Status Node::rebuild_write_state() {
+  state_ = cmd::WriteState();
+  cmd::ReplayOptions rp;
+  rp.to = models_.position();
+  if (rp.to == 0) return Status::ok();
+  auto stats = cmd::replay(store(), rp, [this](std::span<const Envelope> batch) {
+    for (const Envelope& e : batch) cmd::apply(state_, e);
+  });
+  return stats ? Status::ok() : stats.status();
+}
+
 Status Node::stop() {
   if (!writer_) return Status::ok();
-  writer_->stop();
-  bool failed = writer_->failed();
-  writer_.reset();
   // After a storage failure the in-memory state is ahead of the log: a summary
   // of it would be a lie.
-  if (failed || read_only_) return Status::ok();
+  if (stop_writer() || read_only_) return Status::ok();
   return save_summary();
 }
 
@@ -119,10 +170,10 @@ ModelSummary Node::summary() const {
   return s;
 }
 
-Status Node::save_summary() { return store_->put_meta(kSummaryKey, summary().to_text()); }
+Status Node::save_summary() { return store().put_meta(kSummaryKey, summary().to_text()); }
 
 Result<std::optional<ModelSummary>> Node::saved_summary() const {
-  auto text = store_->get_meta(kSummaryKey);
+  auto text = log_->store().get_meta(kSummaryKey);
   if (!text) return text.status();
   if (!text->has_value()) return std::optional<ModelSummary>{};
   auto parsed = ModelSummary::parse(**text);

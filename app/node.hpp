@@ -1,6 +1,7 @@
-// A node: one data directory opened with everything the binary runs on top of
-// it: the event store, the write state and read models rebuilt by replay, and
-// (for serving) the single writer. Used by every CLI command.
+// A node: one log (the RocksDB data directory, or a PostgreSQL database
+// shared with other nodes) opened with everything the binary runs on top of
+// it: the write state and read models rebuilt by replay, and (for serving)
+// the single writer. Used by every CLI command.
 #pragma once
 
 #include <iosfwd>
@@ -10,12 +11,12 @@
 #include <utility>
 #include <vector>
 
+#include "app/log_store.hpp"
 #include "app/system.hpp"
 #include "commands/replay.hpp"
 #include "commands/state.hpp"
 #include "commands/writer.hpp"
 #include "projections/read_models.hpp"
-#include "storage/rocksdb_event_store.hpp"
 
 namespace almanac::app {
 
@@ -36,6 +37,9 @@ inline constexpr const char* kSummaryKey = "models/summary";
 
 struct NodeOptions {
   std::string data_dir = "data";
+  // A PostgreSQL conninfo: the log is there, and data_dir is not used.
+  std::string log;
+  size_t connections = 4;           // the PostgreSQL store's pool
   bool read_only = false;
   bool create_if_missing = true;
   uint64_t replay_to = 0;           // 0: the whole log
@@ -48,7 +52,8 @@ class Node {
   static Result<std::unique_ptr<Node>> open(const NodeOptions& options);
   ~Node();
 
-  storage::RocksEventStore& store() { return *store_; }
+  EventStore& store() { return log_->store(); }
+  LogStore& log() { return *log_; }
   cmd::WriteState& state() { return state_; }
   proj::ReadModels& models() { return models_; }
   const cmd::ReplayStats& replay_stats() const { return replay_stats_; }
@@ -57,6 +62,18 @@ class Node {
   // Starts the single writer; committed batches are applied to the models,
   // then handed to `publish` (subscribers) when set.
   cmd::Writer& start_writer(cmd::BatchHook publish = {});
+  // The running writer, or nullptr.
+  cmd::Writer* writer() { return writer_.get(); }
+  // Stops the writer (completing queued commands) without saving anything.
+  // True when it had failed: the write state is then ahead of the log.
+  bool stop_writer();
+  // Applies the log after the read models' position, up to the store's
+  // head, to the write state and the read models, then hands each batch to
+  // `publish` when set (a follower's subscribers). No writer may run.
+  Status catch_up(const cmd::BatchHook& publish = {});
+  // Rebuilds the write state from the log up to the read models' position
+  // (after a failed writer left it ahead of the log). No writer may run.
+  Status rebuild_write_state();
   // Stops the writer (completing queued commands) and saves the summary.
   Status stop();
 
@@ -67,7 +84,7 @@ class Node {
  private:
   Node() = default;
 
-  std::unique_ptr<storage::RocksEventStore> store_;
+  std::unique_ptr<LogStore> log_;
   cmd::WriteState state_;
   proj::ReadModels models_;
   SystemClock clock_;

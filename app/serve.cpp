@@ -1,6 +1,8 @@
 #include "app/serve.hpp"
 
 #include <boost/asio/signal_set.hpp>
+#include <sodium.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +14,8 @@
 #include "api/contracts/contracts.hpp"
 #include "api/routes.hpp"
 #include "api/server.hpp"
+#include "api/cluster.hpp"
+#include "app/cluster.hpp"
 #include "app/node.hpp"
 
 namespace almanac::app {
@@ -26,7 +30,13 @@ const char* const kSettingNames[] = {
     "body-limit", "header-limit", "read-timeout", "idle-timeout", "access-ttl", "refresh-ttl",
     "anonymous-calendars", "bench-fast-hash", "access-log", "ws-queue-limit",
     "web-assets",
-    "expand-max-days"};
+    "expand-max-days",
+    "log", "node-id", "advertise", "cluster-secret", "writer-timeout"};
+
+// The settings of a cluster node, parsed by build_cluster_settings().
+bool is_cluster_setting(const std::string& k) {
+  return k == "log" || k == "node-id" || k == "advertise" || k == "cluster-secret" || k == "writer-timeout";
+}
 
 std::string env_name(const std::string& setting) {
   std::string e = "ALMANAC_";
@@ -60,11 +70,9 @@ bool parse_number(const std::string& v, T& out) {
   }
 }
 
-}  // namespace
-
-std::string build_config(const Settings& flags, api::ServerConfig& c) {
-  Settings s;
-  // The file, then the environment, then flags: later ones win.
+// The file, then the environment, then flags: later ones win. An error
+// message when the file does not read.
+std::string merge_settings(const Settings& flags, Settings& s) {
   std::string file;
   if (auto it = flags.find("config"); it != flags.end()) file = it->second;
   else if (const char* e = std::getenv("ALMANAC_CONFIG")) file = e;
@@ -84,9 +92,21 @@ std::string build_config(const Settings& flags, api::ServerConfig& c) {
     if (const char* e = std::getenv(env_name(name).c_str())) s[name] = e;
   for (const auto& [k, v] : flags)
     if (k != "config") s[k] = v;
+  // --data on the command line means the data directory's own log, whatever
+  // the environment or the file say of a shared one.
+  if (flags.count("data") && !flags.count("log")) s.erase("log");
+  return {};
+}
+
+}  // namespace
+
+std::string build_config(const Settings& flags, api::ServerConfig& c) {
+  Settings s;
+  if (std::string problem = merge_settings(flags, s); !problem.empty()) return problem;
 
   for (const auto& [k, v] : s) {
     bool ok = true;
+    if (is_cluster_setting(k)) continue;  // build_cluster_settings()
     if (k == "data") c.data_dir = v;
     else if (k == "listen") {
       size_t colon = v.rfind(':');
@@ -121,11 +141,41 @@ std::string build_config(const Settings& flags, api::ServerConfig& c) {
   return c.validate();
 }
 
+std::string build_cluster_settings(const Settings& flags, ClusterSettings& c) {
+  Settings s;
+  if (std::string problem = merge_settings(flags, s); !problem.empty()) return problem;
+  for (const auto& [k, v] : s) {
+    if (k == "log") c.log = v;
+    else if (k == "node-id") c.node_id = v;
+    else if (k == "advertise") {
+      const size_t colon = v.rfind(':');
+      uint16_t port = 0;
+      if (colon == std::string::npos || colon == 0 || !parse_number(v.substr(colon + 1), port) || port == 0)
+        return "advertise: expected HOST:PORT where the other nodes reach this one, got '" + v + "'";
+      c.advertise = v;
+    } else if (k == "cluster-secret") c.secret = v;
+    else if (k == "writer-timeout") {
+      try {
+        size_t used = 0;
+        const double seconds = std::stod(v, &used);
+        if (used != v.size() || !(seconds >= 0.5 && seconds <= 3600)) throw std::invalid_argument(v);
+        c.writer_timeout_ms = static_cast<int64_t>(seconds * 1000);
+      } catch (...) {
+        return "writer-timeout: expected seconds between 0.5 and 3600, got '" + v + "'";
+      }
+    }
+  }
+  if (!c.log.empty() && c.secret.size() < 16)
+    return "cluster-secret: a node on a shared log (--log) needs the cluster's secret, at least 16 characters "
+           "(--cluster-secret or ALMANAC_CLUSTER_SECRET): the nodes authenticate forwarded writes with it";
+  return {};
+}
+
 namespace {
 
 struct AppendObserverGuard {
-  storage::RocksEventStore& store;
-  ~AppendObserverGuard() { store.set_observer({}); }
+  LogStore& log;
+  ~AppendObserverGuard() { log.set_observer({}); }
 };
 
 }  // namespace
@@ -136,19 +186,29 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
     err << "almanac: " << problem << "\n";
     return 2;
   }
+  ClusterSettings cs;
+  if (std::string problem = build_cluster_settings(flags, cs); !problem.empty()) {
+    err << "almanac: " << problem << "\n";
+    return 2;
+  }
+  const bool clustered = !cs.log.empty();
   bool access_log = true;
   if (auto it = flags.find("access-log"); it != flags.end()) parse_bool(it->second, access_log);
 
-  std::error_code ec;
-  auto data_abs = std::filesystem::absolute(config.data_dir, ec).lexically_normal().string();
-  err << "almanac " << "starting: data directory " << data_abs << std::endl;
+  const LogLocation where{config.data_dir, cs.log};
+  err << "almanac " << "starting: " << (clustered ? "log in " : "data directory ") << where.describe() << std::endl;
   NodeOptions o;
   o.data_dir = config.data_dir;
+  o.log = cs.log;
+  o.connections = 8;  // reads on the blocking pool, the read barrier, the follower, the writer's checks
   o.progress = &err;
   auto node = Node::open(o);
   if (!node) {
-    err << "almanac: cannot open " << data_abs << ": " << node.status().message() << "\n"
-        << "almanac: check that it is an almanac data directory and that no other server holds it\n";
+    err << "almanac: cannot open " << where.describe() << ": " << node.status().message() << "\n";
+    if (clustered)
+      err << "almanac: check that the database is reachable with that conninfo (--log)\n";
+    else
+      err << "almanac: check that it is an almanac data directory and that no other server holds it\n";
     return 1;
   }
   Node& n = **node;
@@ -156,21 +216,48 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
   err << "almanac: replayed " << with_commas(r.events) << " events (" << with_commas(r.streams)
       << " streams) in " << std::fixed << std::setprecision(3) << r.seconds << " s" << std::endl;
 
-  auto tokens = api::TokenService::open(config.data_dir);
+  // The nodes of a cluster share the token key beside their log: a token one
+  // issues, every other accepts.
+  Result<std::unique_ptr<api::TokenService>> tokens = internal_error("no token key");
+  if (clustered) {
+    std::string candidate(32, '\0');
+    randombytes_buf(candidate.data(), candidate.size());
+    auto key = n.log().postgres()->meta_or_insert(kJwtKeyMeta, candidate);
+    tokens = key ? api::TokenService::from_key(std::move(key).value()) : Result<std::unique_ptr<api::TokenService>>(key.status());
+  } else {
+    tokens = api::TokenService::open(config.data_dir);
+  }
   if (!tokens) {
     err << "almanac: " << tokens.status().message() << "\n";
     return 1;
   }
   api::Hub hub;
   api::Metrics metrics;
-  n.store().set_observer([&metrics](size_t tx, size_t events, size_t bytes, int64_t sync_us) {
+  n.log().set_observer([&metrics](size_t tx, size_t events, size_t bytes, int64_t sync_us) {
     metrics.observe_append(tx, events, bytes, sync_us);
   });
-  AppendObserverGuard observer_guard{n.store()};
-  auto& writer = n.start_writer([&hub](std::span<const Envelope> batch) { hub.publish(batch); });
+  AppendObserverGuard observer_guard{n.log()};
+  cmd::BatchHook publish = [&hub](std::span<const Envelope> batch) { hub.publish(batch); };
+
+  // A node on its own writes; a node of a cluster writes only while it is
+  // the writer, and forwards otherwise.
+  std::unique_ptr<api::HttpForwarder> forwarder;
+  std::unique_ptr<Cluster> cluster;
+  cmd::CommandSink* sink = nullptr;
+  if (clustered) {
+    forwarder = std::make_unique<api::HttpForwarder>(cs.secret, std::chrono::seconds(30));
+    ClusterOptions co;
+    co.secret = cs.secret;
+    co.writer_timeout = std::chrono::milliseconds(cs.writer_timeout_ms);
+    co.log = &err;
+    cluster = std::make_unique<Cluster>(n, co, *forwarder, publish);
+    sink = cluster.get();
+  } else {
+    sink = &n.start_writer(publish);
+  }
 
   api::ServiceDeps deps{.config = config,
-                        .writer = writer,
+                        .writer = *sink,
                         .models = n.models(),
                         .store = n.store(),
                         .clock = n.clock(),
@@ -178,16 +265,33 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
                         .hub = hub,
                         .metrics = metrics,
                         .access_log = access_log ? &std::cout : nullptr,
-                        .store_description = storage::RocksEventStore::engine_description(),
+                        .store_description = n.log().engine(),
                         .replay_seconds = r.seconds,
-                        .replay_events = r.events};
+                        .replay_events = r.events,
+                        .cluster = cluster.get()};
   api::Service service(deps);
   api::add_contracts(service.router(), api::all_contracts());
+  if (clustered) api::add_cluster_routes(service.router());
 
   api::Server server(service, config);
   if (Status s = server.listen(); !s) {
     err << "almanac: " << s.message() << "\n";
     return 1;
+  }
+  if (clustered) {
+    std::string address = cs.advertise;
+    if (address.empty()) {
+      address = server.local_endpoint();
+      // A wildcard address is no address for the others: the host's name is.
+      if (address.rfind("0.0.0.0:", 0) == 0 || address.rfind("[::]:", 0) == 0) {
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        address = std::string(host) + address.substr(address.rfind(':'));
+      }
+    }
+    cluster->start(cs.node_id.empty() ? address : cs.node_id, address);
+    err << "almanac: cluster node " << (cs.node_id.empty() ? address : cs.node_id) << ", forwarded writes at "
+        << address << ", writer timeout " << cs.writer_timeout_ms / 1000.0 << " s" << std::endl;
   }
   int threads = config.threads > 0 ? config.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   net::signal_set signals(server.io(), SIGINT, SIGTERM);
@@ -207,7 +311,20 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
 
   // The IO threads are done: no request is in flight. Drain the writer (every
   // queued command completes), save the summary, close the log.
-  if (Status s = n.stop(); !s) {
+  if (clustered) {
+    // The writer's role goes to another node at once; forwards still
+    // waiting end before the cluster they report to.
+    cluster->stop();
+    forwarder.reset();
+    if (!cluster->state_consistent()) {
+      err << "almanac: stopped at log position " << n.store().head() << " without saving a summary" << std::endl;
+      return 0;
+    }
+    if (Status s = n.save_summary(); !s) {
+      err << "almanac: stopped, but could not save the model summary: " << s.message() << "\n";
+      return 1;
+    }
+  } else if (Status s = n.stop(); !s) {
     err << "almanac: stopped, but could not save the model summary: " << s.message() << "\n";
     return 1;
   }

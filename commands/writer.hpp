@@ -44,19 +44,13 @@
 #include <vector>
 
 #include "commands/command.hpp"
+#include "commands/command_sink.hpp"
 #include "commands/state.hpp"
 #include "events/clock.hpp"
 #include "events/event_store.hpp"
 
 namespace almanac::cmd {
 
-struct CommandResult {
-  Status status;                  // ok, or the refusal / failure
-  std::vector<Envelope> events;   // committed events (the originals for a duplicate)
-  bool duplicate = false;         // idempotency key already applied: nothing appended
-};
-
-using Completion = std::function<void(CommandResult)>;
 // Called by the writer with committed events in log order, one call at a
 // time: on its finishing thread, or on its deciding thread for a lone command
 // with nothing else in flight. Apply hooks may get a batch in several
@@ -70,7 +64,7 @@ struct WriterStats {
   uint64_t events = 0;
 };
 
-class Writer {
+class Writer final : public CommandSink {
  public:
   struct Options {
     // A batch waiting for its commit takes no more commands once it holds
@@ -98,10 +92,10 @@ class Writer {
 
   // Thread-safe. `done` runs on one of the writer's threads: keep it short
   // (post elsewhere). After stop(), completes at once with Unavailable.
-  void submit(CommandEnvelope command, Completion done);
+  void submit(CommandEnvelope command, Completion done) override;
   std::future<CommandResult> submit(CommandEnvelope command);
 
-  bool failed() const;
+  bool failed() const override;
   WriterStats stats() const;
 
  private:

@@ -36,6 +36,29 @@ bool is_postgres_log(const std::string& log) {
          log.find('=') != std::string::npos;
 }
 
+std::string describe_conninfo(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (!options) {
+    PQfreemem(error);
+    return conninfo;
+  }
+  std::string db, host, port, user;
+  for (PQconninfoOption* o = options; o->keyword; ++o) {
+    if (!o->val || !*o->val) continue;
+    const std::string_view k = o->keyword;
+    if (k == "dbname") db = o->val;
+    else if (k == "host" || (k == "hostaddr" && host.empty())) host = o->val;
+    else if (k == "port") port = o->val;
+    else if (k == "user") user = o->val;
+  }
+  PQconninfoFree(options);
+  std::string out = "PostgreSQL database " + (db.empty() ? std::string("(default)") : db);
+  if (!host.empty()) out += " on " + host + (port.empty() ? "" : ":" + port);
+  if (!user.empty()) out += " as " + user;
+  return out;
+}
+
 PostgresEventStore::PostgresEventStore(const PostgresOptions& options)
     : options_(options), pool_(std::make_unique<pg::Pool>(options.conninfo, options.connections)) {}
 
@@ -98,10 +121,17 @@ Status PostgresEventStore::load_identity() {
 uint64_t PostgresEventStore::head() const { return head_.load(std::memory_order_acquire); }
 
 Result<uint64_t> PostgresEventStore::refresh_head() {
-  auto w = writer();
-  if (!w) return w.status();
+  uint64_t head = 0;
+  {
+    auto c = pool_->acquire();
+    if (!c) return c.status();
+    auto rows = (*c)->exec(sql::kControlHead);
+    if (!rows) return rows.status();
+    if (rows->size() != 1) return data_loss("the log's control row is missing");
+    head = static_cast<uint64_t>(rows->int8(0, 0));
+  }
   uint64_t seen = head_.load(std::memory_order_acquire);
-  while (w->head > seen && !head_.compare_exchange_weak(seen, w->head, std::memory_order_acq_rel)) {
+  while (head > seen && !head_.compare_exchange_weak(seen, head, std::memory_order_acq_rel)) {
   }
   return head_.load(std::memory_order_acquire);
 }
@@ -109,7 +139,9 @@ Result<uint64_t> PostgresEventStore::refresh_head() {
 Result<WriterRecord> PostgresEventStore::writer() const {
   auto c = pool_->acquire();
   if (!c) return c.status();
-  auto rows = (*c)->exec(sql::kControl);
+  auto rows = (*c)->exec(sql::kControl, pg::Params()
+                                           .int8(static_cast<int64_t>(lock_key_ >> 32))
+                                           .int8(static_cast<int64_t>(lock_key_ & 0xffffffffu)));
   if (!rows) return rows.status();
   if (rows->size() != 1) return data_loss("the log's control row is missing");
   WriterRecord w;
@@ -118,6 +150,7 @@ Result<WriterRecord> PostgresEventStore::writer() const {
   w.node = std::string(rows->bytes(0, 2));
   w.address = std::string(rows->bytes(0, 3));
   w.since_us = rows->int8(0, 4);
+  w.held = rows->boolean(0, 5);
   return w;
 }
 

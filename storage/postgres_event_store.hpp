@@ -68,6 +68,7 @@ struct WriterRecord {
   std::string node;       // the writer's node id ("" before the first)
   std::string address;    // where it takes forwarded commands (host:port)
   int64_t since_us = 0;   // when it claimed the log, UTC microseconds
+  bool held = false;      // a session holds the writer's lock now: the writer lives
 };
 
 // What a node claims the writer's role with.
@@ -78,6 +79,10 @@ struct WriterClaim {
   // the writer must renew_lease() well within it.
   std::chrono::milliseconds lease{3000};
 };
+
+// "PostgreSQL database D on H:P as U": a conninfo for messages, without
+// its password. The conninfo itself when it does not read.
+std::string describe_conninfo(const std::string& conninfo);
 
 // True when `log` names a PostgreSQL database (a postgresql:// or
 // postgres:// URI, or a key=value conninfo) rather than a directory.

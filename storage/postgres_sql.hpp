@@ -54,9 +54,14 @@ COMMIT;
 inline constexpr const char* kTableOid = "SELECT to_regclass('almanac_control')::oid::int8";
 inline constexpr const char* kFormatOf = "SELECT format FROM almanac_control WHERE id = 1";
 
+// The control row, and whether a session holds the writer's lock ($1, $2:
+// the high and low halves of its key, as pg_locks shows an int8 key).
 inline constexpr const char* kControl =
     "SELECT epoch, head, writer_node, writer_address, "
-    "coalesce((extract(epoch FROM writer_since) * 1000000)::int8, 0) "
+    "coalesce((extract(epoch FROM writer_since) * 1000000)::int8, 0), "
+    "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::int8::oid "
+    "AND objid = $2::int8::oid AND objsubid = 1 AND granted "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) "
     "FROM almanac_control WHERE id = 1";
 
 inline constexpr const char* kLastPosition = "SELECT coalesce(max(position), 0)::int8 FROM almanac_log";

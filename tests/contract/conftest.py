@@ -11,6 +11,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 def pytest_addoption(parser):
     parser.addoption("--almanac", default=os.environ.get("ALMANAC_BIN", "build/asan/almanac"),
                      help="path of the almanac binary under test")
+    parser.addoption("--cluster", type=int, default=0, metavar="N",
+                     help="run every server of the tests as N nodes sharing a log in PostgreSQL, each "
+                          "request to the next node in turn (tests/contract/cluster_support.py)")
 
 
 @pytest.fixture(scope="session")
@@ -96,13 +99,27 @@ class Server:
         self.proc = None
 
 
+@pytest.fixture(scope="session")
+def cluster_postgres(request):
+    """With --cluster: the PostgreSQL server the clusters' logs live in."""
+    if not request.config.getoption("--cluster"):
+        yield None
+        return
+    from cluster_support import Postgres
+    pg = Postgres()
+    yield pg
+    pg.stop()
+
+
 @pytest.fixture
-def make_server(almanac, tmp_path):
+def make_server(almanac, tmp_path, request, cluster_postgres):
     """Starts servers; every one is stopped at the end of the test.
 
     make_server(*extra_args, data_dir=None). Rate limits are raised unless a test
-    passes its own --rate-limits/--auth-per-minute settings."""
+    passes its own --rate-limits/--auth-per-minute settings. With --cluster N, each
+    server is N nodes on one log in PostgreSQL (a data_dir names the log to reuse)."""
     started = []
+    logs = {}
 
     def make(*extra_args, data_dir=None):
         args = list(extra_args)
@@ -110,6 +127,15 @@ def make_server(almanac, tmp_path):
             args += ["--auth-per-minute", "100000", "--user-per-minute", "100000"]
         if "--bench-fast-hash" not in args:
             args.append("--bench-fast-hash")  # tests do not need a slow hash
+        if cluster_postgres is not None:
+            from cluster_support import Cluster, RoundRobinFront
+            key = str(data_dir or f"log{len(started)}")
+            log = logs.setdefault(key, cluster_postgres.new_log())
+            c = Cluster(almanac, cluster_postgres, tmp_path / f"cluster{len(started)}",
+                        count=request.config.getoption("--cluster"), extra_args=args, log=log, test_defaults=False)
+            front = RoundRobinFront(c.start())
+            started.append(front)
+            return front
         s = Server(almanac, data_dir or (tmp_path / f"data{len(started)}"), args)
         started.append(s)
         return s.start()

@@ -85,8 +85,13 @@ TEST_CASE("one store at a time leads a log, and the next one raises the epoch", 
   CHECK(w->address == "127.0.0.1:1");
   CHECK(w->head == 1);
   CHECK(w->since_us > 0);
+  CHECK(w->held);
 
   a->resign();
+  auto gone = b->writer();
+  REQUIRE(gone.is_ok());
+  CHECK_FALSE(gone->held);
+  CHECK(gone->node == "a");
   CHECK_FALSE(a->leading());
   eb = b->try_lead(test_claim("b"));
   REQUIRE(eb.is_ok());
