@@ -225,6 +225,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       {"refresh-ttl", "Refresh token lifetime in seconds (default 604800)"},
       {"ws-queue-limit", "Messages queued for a slow WebSocket client before it is closed (default 1024)"},
       {"expand-max-days", "Longest range /events/expanded/ accepts, in days (default 366)"},
+      {"batch-max-events", "Most events one POST /api/events/batch may create (default 100)"},
       {"web-assets", "node_modules directory with swagger-ui-dist and redoc for /docs and /redoc (default: build/web/node_modules)"},
       {"access-log", "on|off: one line per request on standard output (default on)"},
   };
