@@ -21,17 +21,6 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
-bool contains_ci(std::string_view hay, std::string_view needle_lower) {
-  if (needle_lower.empty()) return true;
-  if (needle_lower.size() > hay.size()) return false;
-  for (size_t i = 0; i + needle_lower.size() <= hay.size(); ++i) {
-    size_t j = 0;
-    while (j < needle_lower.size() && lower_char(hay[i + j]) == needle_lower[j]) ++j;
-    if (j == needle_lower.size()) return true;
-  }
-  return false;
-}
-
 int64_t sat_sub(int64_t a, int64_t b) {
   int64_t r;
   if (__builtin_sub_overflow(a, b, &r)) {

@@ -96,10 +96,6 @@ class IdIndex {
 // ASCII lower case; other bytes (UTF-8 included) are kept as they are.
 std::string ascii_lower(std::string_view s);
 
-// True when `needle_lower` (already ASCII-lowered) occurs in `hay`, comparing
-// ASCII letters without case. An empty needle matches everything.
-bool contains_ci(std::string_view hay, std::string_view needle_lower);
-
 // a - b and a + b clamped to the int64 range.
 int64_t sat_sub(int64_t a, int64_t b);
 int64_t sat_add(int64_t a, int64_t b);

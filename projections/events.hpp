@@ -120,6 +120,20 @@ class EventsModel {
   IdIndex shared_with_;  // user -> events with an ACL entry
   IdIndex participating_;  // user -> events they take part in
   absl::btree_set<int64_t> public_;
+  // Title and description in lower case, kept beside the views so that a
+  // search compares bytes instead of folding every event's text per query.
+  struct Folded {
+    std::string title;
+    std::string description;
+  };
+  DenseMap<Folded> folded_;
+  // Trigrams of the folded text of public events -> their ids, so that a
+  // search reads the ids under the needle's rarest trigram instead of every
+  // public event. Appended to as texts change and never pruned: a list may
+  // hold an id twice or one whose text moved on, and every candidate is
+  // checked against folded_ anyway.
+  absl::flat_hash_map<uint32_t, std::vector<int64_t>> trigrams_;
+  void add_trigrams(int64_t id, const Folded& now, const Folded* before);
   StartIndex by_start_;                // (start, id), non-repeating only
   int64_t max_duration_ = 0;           // never shrinks
   absl::btree_set<int64_t> series_;    // repeating events

@@ -363,3 +363,48 @@ TEST_CASE("a gathering's day end: its end, or the end of its start's UTC day, as
   timed.start = -1;  // just before the epoch: its day ends at the epoch
   CHECK(proj::EventsModel::day_end(timed) == 0);
 }
+
+TEST_CASE("searching public events reads the text as it is now, whatever the needle's length") {
+  ReadModels m;
+  Log log(m);
+  seed(log);
+  EventQuery q;
+  q.viewer = 1;
+  q.scope = EventScope::kPublic;
+  q.search = "PICNIC";  // trigram path, case folded
+  CHECK(ids_of(m.events(q)) == std::vector<int64_t>{3});
+  q.search = "ic";  // shorter than a trigram: every public event is read
+  CHECK(ids_of(m.events(q)) == std::vector<int64_t>{3});
+  q.search = "picnics";  // one trigram no event holds
+  CHECK(m.events(q).total == 0);
+  q.search = "meeting";  // a private event's title
+  CHECK(m.events(q).total == 0);
+
+  ev::EventUpdatedT up;
+  up.fields = event_field::kTitle | event_field::kDescription;
+  up.title = "Lantern walk";
+  up.description = "Bring a LANTERN";
+  log.put(Category::Event, 3, up, 2);
+  q.search = "picnic";
+  CHECK(m.events(q).total == 0);
+  q.search = "lantern";
+  CHECK(ids_of(m.events(q)) == std::vector<int64_t>{3});
+  q.search = "a lan";  // only in the description
+  CHECK(ids_of(m.events(q)) == std::vector<int64_t>{3});
+
+  // An event made public later is found; one made private or deleted is not.
+  ev::EventUpdatedT open;
+  open.fields = event_field::kVisibility;
+  open.visibility = ev::Visibility::Public;
+  log.put(Category::Event, 1, open, 1);
+  q.search = "weekly sync";
+  CHECK(ids_of(m.events(q)) == std::vector<int64_t>{1});
+  ev::EventUpdatedT close;
+  close.fields = event_field::kVisibility;
+  close.visibility = ev::Visibility::Private;
+  log.put(Category::Event, 1, close, 1);
+  CHECK(m.events(q).total == 0);
+  log.put(Category::Event, 3, deleted(), 2);
+  q.search = "lantern";
+  CHECK(m.events(q).total == 0);
+}
