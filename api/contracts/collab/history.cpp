@@ -98,6 +98,18 @@ const Version* version_in(const std::vector<Version>& history, int64_t v) {
 
 Response version_not_found(const Exchange& ex) { return fail(ex, not_found("Version not found")); }
 
+// Calls f(version, {field: {old, new}} against the version before it) for
+// every version, oldest first.
+template <typename History, typename F>
+void each_change(const History& history, F&& f) {
+  json before = nullptr;
+  for (const Version& v : history) {
+    json after = fields_at(v);
+    f(v, changes(before, after));
+    before = std::move(after);
+  }
+}
+
 net::awaitable<Response> list_history(Exchange& ex) {
   Input in(ex);
   const int64_t id = in.path("event_id", ids());
@@ -106,17 +118,13 @@ net::awaitable<Response> list_history(Exchange& ex) {
   auto history = co_await history_of(ex, id, refused);
   if (!history) co_return refused;
   json out = json::array();
-  json before = nullptr;
-  for (const Version& v : *history) {
-    json after = fields_at(v);
-    const json changed_values = changes(before, after);
+  each_change(*history, [&](const Version& v, const json& changed_values) {
     json changed = json::array();
     for (auto& [field, _] : changed_values.items()) changed.push_back(field);
     json e = entry(v);
     e["changed_fields"] = std::move(changed);
     out.push_back(std::move(e));
-    before = std::move(after);
-  }
+  });
   co_return reply(ex, http::status::ok, out);
 }
 
@@ -143,14 +151,11 @@ net::awaitable<Response> changelog(Exchange& ex) {
   auto history = co_await history_of(ex, id, refused);
   if (!history) co_return refused;
   json out = json::array();
-  json before = nullptr;
-  for (const Version& v : *history) {
-    json after = fields_at(v);
+  each_change(*history, [&](const Version& v, const json& changed) {
     json e = entry(v);
-    e["changes"] = changes(before, after);
+    e["changes"] = changed;
     out.push_back(std::move(e));
-    before = std::move(after);
-  }
+  });
   co_return reply(ex, http::status::ok, out);
 }
 
