@@ -18,6 +18,10 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/version.h>
 
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,6 +81,27 @@ std::string RocksEventStore::engine_description() {
          std::to_string(ROCKSDB_PATCH);
 }
 
+namespace {
+
+// RocksDB's own diagnostics (warnings and errors) go to standard error beside
+// the server's log, never to a file in the data directory: with the disk
+// full, RocksDB's background recovery logs through its file logger after
+// that file already failed a write, and RocksDB aborts on that.
+class StderrLogger : public rocksdb::Logger {
+ public:
+  explicit StderrLogger(rocksdb::InfoLogLevel level) : rocksdb::Logger(level) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char line[1024];
+    const int n = std::vsnprintf(line, sizeof line, format, ap);
+    int len = std::clamp(n, 0, static_cast<int>(sizeof line) - 1);
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == ' ')) --len;
+    std::fprintf(stderr, "almanac: storage: %.*s\n", len, line);
+  }
+};
+
+}  // namespace
+
 Result<std::unique_ptr<RocksEventStore>> RocksEventStore::open(const std::string& dir,
                                                                const RocksOptions& options) {
   std::unique_ptr<RocksEventStore> store(new RocksEventStore(dir, options));
@@ -85,8 +110,8 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::open(const std::string
   db_options.create_if_missing = options.create_if_missing && !options.read_only;
   db_options.create_missing_column_families = options.create_if_missing && !options.read_only;
   db_options.max_background_jobs = 2;
-  db_options.keep_log_file_num = 4;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.info_log = std::make_shared<StderrLogger>(db_options.info_log_level);
   if (options.env) db_options.env = options.env;
 
   auto cache = rocksdb::NewLRUCache(64 << 20);
@@ -100,6 +125,11 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::open(const std::string
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
+  // Made here so that RocksDB does not report a missing directory first.
+  if (db_options.create_if_missing) {
+    std::error_code made;
+    std::filesystem::create_directories(dir, made);
+  }
   rocksdb::Status s =
       options.read_only
           ? rocksdb::DB::OpenForReadOnly(db_options, dir, families, &handles, &db)

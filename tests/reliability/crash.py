@@ -18,7 +18,6 @@ import argparse
 import concurrent.futures
 import json
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -28,44 +27,10 @@ import time
 
 import requests
 
+from harness import Server
+
 TIMEOUT = 10
 PASSWORD = "Crash-test-9"
-
-
-class Server:
-    """almanac serve on a free loopback port over one data directory."""
-
-    def __init__(self, binary, data):
-        self.binary, self.data, self.proc, self.base = binary, data, None, None
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [self.binary, "serve", "--data", self.data, "--listen", "127.0.0.1:0", "--access-log", "off",
-             "--rate-limits", "off", "--bench-fast-hash"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                if self.proc.poll() is not None:
-                    raise SystemExit(f"crash: almanac exited on start: {self.proc.stderr.read()}")
-                continue
-            m = re.match(r"listening on (\S+)", line)
-            if m:
-                self.base = f"http://{m.group(1)}"
-                # Drain the pipes so a chatty server never blocks on them.
-                for stream in (self.proc.stdout, self.proc.stderr):
-                    threading.Thread(target=lambda s=stream: [None for _ in s], daemon=True).start()
-                return self
-        raise SystemExit("crash: almanac did not start listening within 120 s")
-
-    def kill(self):
-        self.proc.kill()
-        self.proc.wait()
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=60)
 
 
 class Ledger:

@@ -1,0 +1,35 @@
+"""The reliability scripts (tests/reliability/) in short runs against the binary under
+test: kill -9 rounds under mixed writes, and a disk that fills up under the server.
+Their long runs and figures are in docs/reliability.md."""
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+SCRIPTS = pathlib.Path(__file__).resolve().parents[1] / "reliability"
+
+
+def run(script, almanac, tmp_path, *args):
+    out = tmp_path / "summary.json"
+    p = subprocess.run(["/usr/bin/python3", str(SCRIPTS / script), "--almanac", almanac, "--json", str(out), *args],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    return json.loads(out.read_text())
+
+
+def test_kill_9_rounds_lose_no_acknowledged_write(almanac, tmp_path):
+    s = run("crash.py", almanac, tmp_path, "--rounds", "3", "--seconds", "2")
+    assert s["lost_writes"] == 0 and s["verify_passes"] == 3
+    # Every kind of write was acknowledged at least once, so every kind was checked.
+    assert set(s["by_kind"]) == {"collab create", "collab edit", "gather create", "gather join", "mcal create", "registration"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small filesystem needs root")
+def test_a_full_disk_refuses_writes_in_each_contracts_shape_and_loses_nothing(almanac, tmp_path):
+    s = run("disk_full.py", almanac, tmp_path)
+    assert s["acknowledged_before_full"] > 0 and s["lost_writes"] == 0
+    assert s["collab_refusal"]["detail"]["code"] == "SERVICE_UNAVAILABLE"
+    assert s["gather_refusal"]["error"] == "service_unavailable"
+    assert s["verify"] == "ok" and s["write_after_restart"] == 201
