@@ -35,12 +35,6 @@ int fail(std::ostream& err, const std::string& what, const Status& s, const std:
   return 1;
 }
 
-// A hint for the usual reason a data directory cannot be opened.
-std::string open_hint(const std::string& dir) {
-  return "check that " + absolute(dir) +
-         " is an almanac data directory and that no running server holds it";
-}
-
 void print_counts(std::ostream& out, const ModelSummary& s) {
   for (const auto& [name, n] : s.counts) out << "  " << std::left << std::setw(16) << name << with_commas(n) << "\n";
 }
@@ -57,7 +51,7 @@ int cmd_log(const std::string& data, uint64_t from, uint64_t limit, bool follow,
     ro.read_only = true;
     ro.create_if_missing = false;
     auto store = storage::RocksEventStore::open(data, ro);
-    if (!store) return fail(err, "cannot open the log", store.status(), open_hint(data));
+    if (!store) return fail(err, "cannot open the log", store.status(), open_hint(absolute(data), store.status()));
     Status bad;
     uint64_t want = limit ? limit - printed : 0;
     Status s = (*store)->scan(next, want, [&](uint64_t position, std::string_view bytes) {
@@ -89,7 +83,7 @@ int cmd_replay(const std::string& data, std::ostream& out, std::ostream& err) {
   o.create_if_missing = false;
   o.progress = &err;
   auto node = Node::open(o);
-  if (!node) return fail(err, "replay failed", node.status(), open_hint(data));
+  if (!node) return fail(err, "replay failed", node.status(), open_hint(absolute(data), node.status()));
   const auto& r = (*node)->replay_stats();
   out << "replayed " << with_commas(r.events) << " events, " << with_commas(r.streams)
       << " streams in " << std::fixed << std::setprecision(3) << r.seconds << " s ("
@@ -109,7 +103,7 @@ int cmd_verify(const std::string& data, std::ostream& out, std::ostream& err) {
   std::optional<ModelSummary> saved;
   {
     auto store = storage::RocksEventStore::open(data, ro);
-    if (!store) return fail(err, "verify failed: cannot open the log", store.status(), open_hint(data));
+    if (!store) return fail(err, "verify failed: cannot open the log", store.status(), open_hint(absolute(data), store.status()));
     out << "checking " << with_commas((*store)->head()) << " events in " << absolute(data) << "\n";
     auto last_report = std::chrono::steady_clock::now();
     Status s = (*store)->verify([&](uint64_t done, uint64_t total) {
@@ -118,7 +112,7 @@ int cmd_verify(const std::string& data, std::ostream& out, std::ostream& err) {
       last_report = now;
       err << "verify: " << with_commas(done) << " / " << with_commas(total) << " events\n";
     });
-    if (!s) return fail(err, "verify failed", s);
+    if (!s) return fail(err, "verify failed", s, s.code() == Code::kDataLoss ? open_hint(absolute(data), s) : "");
     out << "ok: positions and stream versions contiguous, every payload decodes, "
            "stream index agrees with the log\n";
     auto text = (*store)->get_meta(kSummaryKey);
@@ -139,7 +133,10 @@ int cmd_verify(const std::string& data, std::ostream& out, std::ostream& err) {
     return 0;
   }
   auto node = Node::open(o);
-  if (!node) return fail(err, "verify failed: replay", node.status());
+  if (!node) {
+    const Status& why = node.status();
+    return fail(err, "verify failed: replay", why, why.code() == Code::kDataLoss ? open_hint(absolute(data), why) : "");
+  }
   ModelSummary fresh = (*node)->summary();
   if (!saved) {
     out << "ok: replayed " << with_commas(fresh.position)
@@ -165,7 +162,7 @@ int cmd_backup(const std::string& data, const std::string& target, std::ostream&
   storage::RocksOptions ro;
   ro.create_if_missing = false;
   auto store = storage::RocksEventStore::open(data, ro);
-  if (!store) return fail(err, "backup failed: cannot open the log", store.status(), open_hint(data));
+  if (!store) return fail(err, "backup failed: cannot open the log", store.status(), open_hint(absolute(data), store.status()));
   err << "backup: checkpoint of " << with_commas((*store)->head()) << " events to "
       << absolute(target) << "\n";
   if (Status s = (*store)->checkpoint(target); !s) return fail(err, "backup failed", s);
@@ -180,7 +177,7 @@ int cmd_promote(const std::string& data, const std::string& username, bool demot
   o.data_dir = data;
   o.create_if_missing = false;
   auto node = Node::open(o);
-  if (!node) return fail(err, "cannot open the data directory", node.status(), open_hint(data));
+  if (!node) return fail(err, "cannot open the data directory", node.status(), open_hint(absolute(data), node.status()));
   auto user = (*node)->models().user_by_username(username);
   if (!user) {
     err << "almanac: no user named '" << username << "' in " << absolute(data) << "\n";

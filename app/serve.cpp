@@ -150,7 +150,7 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
   auto node = Node::open(o);
   if (!node) {
     err << "almanac: cannot open " << data_abs << ": " << node.status().message() << "\n"
-        << "almanac: check that it is an almanac data directory and that no other server holds it\n";
+        << "almanac: " << open_hint(data_abs, node.status()) << "\n";
     return 1;
   }
   Node& n = **node;

@@ -33,3 +33,9 @@ def test_a_full_disk_refuses_writes_in_each_contracts_shape_and_loses_nothing(al
     assert s["collab_refusal"]["detail"]["code"] == "SERVICE_UNAVAILABLE"
     assert s["gather_refusal"]["error"] == "service_unavailable"
     assert s["verify"] == "ok" and s["write_after_restart"] == 201
+
+
+def test_a_damaged_log_is_refused_with_what_to_do(almanac, tmp_path):
+    s = run("torn_tail.py", almanac, tmp_path, "--writes", "60")
+    assert [c["ok"] for c in s["cases"]] == [True] * 6
+    assert [c["served"] for c in s["cases"]] == [True, True, False, False, False, False]
