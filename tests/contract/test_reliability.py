@@ -39,3 +39,10 @@ def test_a_damaged_log_is_refused_with_what_to_do(almanac, tmp_path):
     s = run("torn_tail.py", almanac, tmp_path, "--writes", "60")
     assert [c["ok"] for c in s["cases"]] == [True] * 6
     assert [c["served"] for c in s["cases"]] == [True, True, False, False, False, False]
+
+
+def test_bad_input_over_every_route_is_a_4xx_in_the_contracts_shape(almanac, tmp_path):
+    s = run("bad_input.py", almanac, tmp_path, "--timeout", "30")
+    assert s["failures"] == 0, s["failure_list"][:20]
+    assert s["operations"] >= 80 and s["body_refused"] >= 400
+    assert not any(code.startswith("5") for code in s["statuses"])
