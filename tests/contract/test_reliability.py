@@ -46,3 +46,10 @@ def test_bad_input_over_every_route_is_a_4xx_in_the_contracts_shape(almanac, tmp
     assert s["failures"] == 0, s["failure_list"][:20]
     assert s["operations"] >= 80 and s["body_refused"] >= 400
     assert not any(code.startswith("5") for code in s["statuses"])
+
+
+def test_nobody_reaches_another_users_things_and_no_bad_token_gets_in(almanac, tmp_path):
+    s = run("access.py", almanac, tmp_path)
+    assert s["failures"] == 0, s["failure_list"]
+    assert s["id_routes_tried"] >= 30 and s["token_cases"] >= 25
+    assert set(s["tokens"].values()) == {401}

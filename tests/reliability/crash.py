@@ -97,9 +97,11 @@ class Worker:
         u = self.name("co")
         r = s.post(f"{base}/api/auth/register", json={"email": f"{u}@example.com", "password": PASSWORD, "username": u}, timeout=TIMEOUT)
         r.raise_for_status()
+        self.collab_id = r.json()["id"]
         r = s.post(f"{base}/api/auth/login", data={"username": u, "password": PASSWORD}, timeout=TIMEOUT)
         r.raise_for_status()
         self.collab = {"Authorization": "Bearer " + r.json()["access_token"]}
+        self.collab_refresh = r.json()["refresh_token"]
         u = self.name("ga")
         r = s.post(f"{base}/api/v1/auth/register/", json={"username": u, "email": f"{u}@example.com", "password": PASSWORD,
                                                          "first_name": "Crash", "last_name": "Test"}, timeout=TIMEOUT)
