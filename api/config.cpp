@@ -16,6 +16,7 @@ std::string ServerConfig::validate() const {
     return "--expand-max-days must be between 1 and 36600";
   if (batch_max_events < 1 || batch_max_events > 10000)
     return "--batch-max-events must be between 1 and 10000";
+  if (max_connections < 1) return "max-connections must be at least 1";
   if (ws_queue_limit < 1) return "the WebSocket queue limit must be at least 1";
   return {};
 }

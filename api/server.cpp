@@ -89,6 +89,11 @@ net::awaitable<void> Server::accept_loop() {
       if (stopping_ || ec == net::error::operation_aborted) co_return;
       continue;  // e.g. too many open files: keep serving the others
     }
+    if (active_.load() >= static_cast<int>(config_.max_connections)) {
+      boost::system::error_code ignored;
+      socket.close(ignored);  // at the limit: the others keep their service
+      continue;
+    }
     auto ex = socket.get_executor();
     net::co_spawn(ex, session(std::move(socket)), net::detached);
   }

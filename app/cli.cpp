@@ -221,6 +221,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       {"access-ttl", "Access token lifetime in seconds (default 3600)"},
       {"refresh-ttl", "Refresh token lifetime in seconds (default 604800)"},
       {"ws-queue-limit", "Messages queued for a slow WebSocket client before it is closed (default 1024)"},
+      {"max-connections", "Open connections at once, HTTP and WebSocket; more are closed on accept (default 10000)"},
       {"expand-max-days", "Longest range /events/expanded/ accepts, in days (default 366)"},
       {"batch-max-events", "Most events one POST /api/events/batch may create (default 100)"},
       {"web-assets", "node_modules directory with swagger-ui-dist and redoc for /docs and /redoc (default: build/web/node_modules)"},

@@ -1,5 +1,7 @@
 #include "app/serve.hpp"
 
+#include <sys/resource.h>
+
 #include <boost/asio/signal_set.hpp>
 
 #include <cstdlib>
@@ -25,9 +27,27 @@ namespace {
 const char* const kSettingNames[] = {
     "data", "listen", "threads", "rate-limits", "auth-per-minute", "user-per-minute",
     "body-limit", "header-limit", "read-timeout", "idle-timeout", "access-ttl", "refresh-ttl",
-    "anonymous-calendars", "bench-fast-hash", "access-log", "ws-queue-limit",
+    "anonymous-calendars", "bench-fast-hash", "access-log", "ws-queue-limit", "max-connections",
     "web-assets",
     "expand-max-days", "batch-max-events"};
+
+// Raises the soft open-file limit to the hard one (every connection is a
+// descriptor) and says when even that is short of --max-connections.
+void raise_open_files(uint32_t max_connections, std::ostream& err) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  // The log, the listening socket and the rest of the process need some too.
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + 256;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < wanted) {
+    err << "almanac: the open-file limit is " << lim.rlim_cur << ", short of --max-connections "
+        << max_connections << "; raise it (ulimit -n) or lower --max-connections" << std::endl;
+  }
+}
 
 std::string env_name(const std::string& setting) {
   std::string e = "ALMANAC_";
@@ -105,6 +125,7 @@ std::string build_config(const Settings& flags, api::ServerConfig& c) {
     else if (k == "access-ttl") ok = parse_number(v, c.access_ttl_s);
     else if (k == "refresh-ttl") ok = parse_number(v, c.refresh_ttl_s);
     else if (k == "ws-queue-limit") ok = parse_number(v, c.ws_queue_limit);
+    else if (k == "max-connections") ok = parse_number(v, c.max_connections);
     else if (k == "expand-max-days") ok = parse_number(v, c.expand_max_days);
     else if (k == "batch-max-events") ok = parse_number(v, c.batch_max_events);
     else if (k == "anonymous-calendars") ok = parse_bool(v, c.anonymous_calendars);
@@ -206,6 +227,7 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
     err << "almanac: --anonymous-calendars is on: mcal routes answer without a token as one local user"
         << std::endl;
   if (!config.rate_limits) err << "almanac: rate limits are off" << std::endl;
+  raise_open_files(config.max_connections, err);
   out << "listening on " << server.local_endpoint() << std::endl;
   err << "almanac: " << threads << " IO threads; /docs for the API, /metrics for Prometheus" << std::endl;
   server.run(threads);
