@@ -26,7 +26,9 @@ const char* const kSettingNames[] = {
     "body-limit", "header-limit", "read-timeout", "idle-timeout", "access-ttl", "refresh-ttl",
     "anonymous-calendars", "bench-fast-hash", "access-log", "ws-queue-limit",
     "web-assets",
-    "expand-max-days"};
+    "expand-max-days",
+    "ws-ping-interval", "ws-pong-timeout", "reset-ttl", "smtp-host", "smtp-port", "smtp-starttls",
+    "smtp-username", "smtp-password", "mail-from", "reset-link-base"};
 
 std::string env_name(const std::string& setting) {
   std::string e = "ALMANAC_";
@@ -54,6 +56,19 @@ bool parse_number(const std::string& v, T& out) {
     long long n = std::stoll(v, &used);
     if (used != v.size() || n < 0) return false;
     out = static_cast<T>(n);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+// Seconds, fractions allowed ("0.5"), as milliseconds.
+bool parse_seconds_ms(const std::string& v, int64_t& out_ms) {
+  try {
+    size_t used = 0;
+    double seconds = std::stod(v, &used);
+    if (used != v.size() || !(seconds >= 0) || seconds > 1e6) return false;
+    out_ms = static_cast<int64_t>(seconds * 1000 + 0.5);
     return true;
   } catch (...) {
     return false;
@@ -107,6 +122,16 @@ std::string build_config(const Settings& flags, api::ServerConfig& c) {
     else if (k == "expand-max-days") ok = parse_number(v, c.expand_max_days);
     else if (k == "anonymous-calendars") ok = parse_bool(v, c.anonymous_calendars);
     else if (k == "web-assets") c.web_assets = v;
+    else if (k == "ws-ping-interval") ok = parse_seconds_ms(v, c.ws_ping_interval_ms);
+    else if (k == "ws-pong-timeout") ok = parse_seconds_ms(v, c.ws_pong_timeout_ms);
+    else if (k == "reset-ttl") ok = parse_number(v, c.reset_ttl_s);
+    else if (k == "smtp-host") c.smtp_host = v;
+    else if (k == "smtp-port") ok = parse_number(v, c.smtp_port);
+    else if (k == "smtp-starttls") ok = parse_bool(v, c.smtp_starttls);
+    else if (k == "smtp-username") c.smtp_username = v;
+    else if (k == "smtp-password") c.smtp_password = v;
+    else if (k == "mail-from") c.mail_from = v;
+    else if (k == "reset-link-base") c.reset_link_base = v;
     else if (k == "bench-fast-hash") {
       bool fast = false;
       ok = parse_bool(v, fast);
@@ -180,7 +205,8 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
                         .access_log = access_log ? &std::cout : nullptr,
                         .store_description = storage::RocksEventStore::engine_description(),
                         .replay_seconds = r.seconds,
-                        .replay_events = r.events};
+                        .replay_events = r.events,
+                        .notices = &err};
   api::Service service(deps);
   api::add_contracts(service.router(), api::all_contracts());
 
@@ -189,6 +215,7 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
     err << "almanac: " << s.message() << "\n";
     return 1;
   }
+  service.set_origin("http://" + server.local_endpoint());
   int threads = config.threads > 0 ? config.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   net::signal_set signals(server.io(), SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& e, int sig) {
@@ -201,9 +228,17 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
     err << "almanac: --anonymous-calendars is on: mcal routes answer without a token as one local user"
         << std::endl;
   if (!config.rate_limits) err << "almanac: rate limits are off" << std::endl;
+  if (config.smtp_host.empty())
+    err << "almanac: mail (password-reset links) goes to " << data_abs << "/outbox/ as .eml files; "
+        << "--smtp-host sends it instead" << std::endl;
+  else
+    err << "almanac: mail goes through smtp://" << config.smtp_host << ":" << config.smtp_port
+        << (config.smtp_starttls ? " (STARTTLS required)" : " (no TLS)") << std::endl;
   out << "listening on " << server.local_endpoint() << std::endl;
   err << "almanac: " << threads << " IO threads; /docs for the API, /metrics for Prometheus" << std::endl;
   server.run(threads);
+  // Background work (reset mails) still queued runs while the writer takes commands.
+  service.finish_background();
 
   // The IO threads are done: no request is in flight. Drain the writer (every
   // queued command completes), save the summary, close the log.
