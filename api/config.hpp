@@ -42,6 +42,9 @@ struct ServerConfig {
   // inclusive), one query may ask for; longer ranges are refused with 400.
   uint32_t expand_max_days = 366;
 
+  // collab POST /api/events/batch: the most events one batch may hold (more: 400).
+  uint32_t batch_max_events = 100;
+
   // WebSocket sessions: messages queued for a slow client before it is closed.
   size_t ws_queue_limit = 1024;
   // Endpoints with a JSON heartbeat (flowstate's /ws/sync): a ping every

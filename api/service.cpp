@@ -18,6 +18,7 @@ Service::Service(ServiceDeps deps)
     : deps_(std::move(deps)),
       hasher_(deps_.config.argon2_ops, deps_.config.argon2_mem),
       limiter_(deps_.config.auth_per_minute, deps_.config.user_per_minute),
+      media_(deps_.config.data_dir + "/media"),
       blocking_(std::make_unique<net::thread_pool>(2)) {
   if (deps_.mailer == nullptr) own_mailer_ = make_mailer(deps_.config);
   mailer_ = deps_.mailer != nullptr ? deps_.mailer : own_mailer_.get();

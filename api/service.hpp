@@ -21,6 +21,7 @@
 #include "api/dialect.hpp"
 #include "api/hub.hpp"
 #include "api/identity.hpp"
+#include "api/media.hpp"
 #include "api/metrics.hpp"
 #include "api/rate_limit.hpp"
 #include "api/router.hpp"
@@ -83,6 +84,8 @@ class Service {
   uint64_t replay_events() const { return deps_.replay_events; }
   const std::string& store_description() const { return deps_.store_description; }
   const PasswordHasher& hasher() const { return hasher_; }
+  // Uploaded files, under <data dir>/media.
+  const MediaStore& media() const { return media_; }
   RateLimiter& rate_limiter() { return limiter_; }
   Mailer& mailer() { return *mailer_; }
   // The server's own URL ("http://127.0.0.1:8000"), the default base of links
@@ -153,6 +156,7 @@ class Service {
   Router router_;
   PasswordHasher hasher_;
   RateLimiter limiter_;
+  MediaStore media_;
   std::unique_ptr<net::thread_pool> blocking_;
   std::string origin_;                   // set before serving starts; read-only after
   std::unique_ptr<Mailer> own_mailer_;   // when the deps name none

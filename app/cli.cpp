@@ -225,6 +225,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       {"refresh-ttl", "Refresh token lifetime in seconds (default 604800)"},
       {"ws-queue-limit", "Messages queued for a slow WebSocket client before it is closed (default 1024)"},
       {"expand-max-days", "Longest range /events/expanded/ accepts, in days (default 366)"},
+      {"batch-max-events", "Most events one POST /api/events/batch may create (default 100)"},
       {"ws-ping-interval", "Seconds between the JSON pings of /ws/sync (default 15; fractions allowed)"},
       {"ws-pong-timeout", "Seconds /ws/sync waits for a pong before closing with 4000 (default 45)"},
       {"reset-ttl", "Lifetime of a password-reset link in seconds (default 3600)"},

@@ -13,6 +13,7 @@
 #include "api/routes.hpp"
 #include "api/server.hpp"
 #include "app/node.hpp"
+#include "app/poll_closer.hpp"
 
 namespace almanac::app {
 
@@ -26,7 +27,7 @@ const char* const kSettingNames[] = {
     "body-limit", "header-limit", "read-timeout", "idle-timeout", "access-ttl", "refresh-ttl",
     "anonymous-calendars", "bench-fast-hash", "access-log", "ws-queue-limit",
     "web-assets",
-    "expand-max-days",
+    "expand-max-days", "batch-max-events",
     "ws-ping-interval", "ws-pong-timeout", "reset-ttl", "smtp-host", "smtp-port", "smtp-starttls",
     "smtp-username", "smtp-password", "mail-from", "reset-link-base"};
 
@@ -120,6 +121,7 @@ std::string build_config(const Settings& flags, api::ServerConfig& c) {
     else if (k == "refresh-ttl") ok = parse_number(v, c.refresh_ttl_s);
     else if (k == "ws-queue-limit") ok = parse_number(v, c.ws_queue_limit);
     else if (k == "expand-max-days") ok = parse_number(v, c.expand_max_days);
+    else if (k == "batch-max-events") ok = parse_number(v, c.batch_max_events);
     else if (k == "anonymous-calendars") ok = parse_bool(v, c.anonymous_calendars);
     else if (k == "web-assets") c.web_assets = v;
     else if (k == "ws-ping-interval") ok = parse_seconds_ms(v, c.ws_ping_interval_ms);
@@ -216,6 +218,9 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
     return 1;
   }
   service.set_origin("http://" + server.local_endpoint());
+  // Polls whose time is up are closed, those that ended while the server was down first.
+  PollCloser poll_closer(server.io(), writer, n.models(), n.clock());
+  poll_closer.start();
   int threads = config.threads > 0 ? config.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   net::signal_set signals(server.io(), SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& e, int sig) {
@@ -239,6 +244,7 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
   server.run(threads);
   // Background work (reset mails) still queued runs while the writer takes commands.
   service.finish_background();
+  poll_closer.stop();
 
   // The IO threads are done: no request is in flight. Drain the writer (every
   // queued command completes), save the summary, close the log.
