@@ -1,6 +1,7 @@
 #include "api/contracts/flowstate/auth.hpp"
 
 #include "api/auth_flows.hpp"
+#include "api/contracts/flowstate/models.hpp"
 #include "api/handler.hpp"
 
 namespace almanac::api::flowstate {
@@ -46,10 +47,6 @@ const Model<PasswordResetConfirm>& reset_confirm() {
           .field("new_password", &PasswordResetConfirm::new_password, text())
           .rule(checks_new_password);
   return m;
-}
-
-json message_schema() {
-  return {{"type", "object"}, {"required", json::array({"message"})}, {"properties", {{"message", schema::string()}}}};
 }
 
 const Model<auth::NewUser>& user_create() {

@@ -10,19 +10,6 @@ namespace almanac::api::flowstate {
 
 namespace {
 
-// The caller's UUID (the user_id of everything they own).
-ev::Uuid caller_uuid(const Exchange& ex) {
-  auto me = ex.service.models().user(ex.user().user_id);
-  return me ? me->uuid : ev::Uuid();
-}
-
-std::optional<EventOut> owned_event(const Exchange& ex, int64_t id) {
-  auto e = ex.service.models().event(id);
-  if (!e || e->owner_id != ex.user().user_id) return std::nullopt;
-  const uint64_t version = e->version;
-  return EventOut{std::move(*e), caller_uuid(ex), version};
-}
-
 const Resource<EventOut>& events() {
   static const Resource<EventOut> r{event_response(), owned_event, "Event not found"};
   return r;

@@ -9,11 +9,6 @@ namespace almanac::api::flowstate {
 
 namespace {
 
-ev::Uuid caller_uuid(const Exchange& ex) {
-  auto me = ex.service.models().user(ex.user().user_id);
-  return me ? me->uuid : ev::Uuid();
-}
-
 std::optional<InboxOut> owned_item(const Exchange& ex, int64_t id) {
   auto item = ex.service.models().inbox_item(id);
   if (!item || item->owner_id != ex.user().user_id) return std::nullopt;
@@ -25,13 +20,6 @@ std::optional<InboxOut> owned_item(const Exchange& ex, int64_t id) {
 const Resource<InboxOut>& items() {
   static const Resource<InboxOut> r{inbox_response(), owned_item, "Inbox item not found or not owned"};
   return r;
-}
-
-std::optional<EventOut> owned_event(const Exchange& ex, int64_t id) {
-  auto e = ex.service.models().event(id);
-  if (!e || e->owner_id != ex.user().user_id) return std::nullopt;
-  const uint64_t version = e->version;
-  return EventOut{std::move(*e), caller_uuid(ex), version};
 }
 
 const Resource<EventOut>& converted_events() {
@@ -172,10 +160,6 @@ net::awaitable<Response> convert_item(Exchange& ex) {
   auto event = converted_events().find(ex, created_id(r));
   if (!event) co_return no_such(ex, converted_events());
   co_return show(ex, converted_events(), *event, http::status::created);
-}
-
-json message_schema() {
-  return {{"type", "object"}, {"required", json::array({"message"})}, {"properties", {{"message", schema::string()}}}};
 }
 
 }  // namespace

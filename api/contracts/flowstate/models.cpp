@@ -1,5 +1,6 @@
 #include "api/contracts/flowstate/models.hpp"
 
+#include "api/service.hpp"
 #include "api/time_format.hpp"
 
 namespace almanac::api::flowstate {
@@ -79,7 +80,23 @@ Shape<Event> event_fields(std::string title) {
 
 }  // namespace
 
+json message_schema() {
+  return {{"type", "object"}, {"required", json::array({"message"})}, {"properties", {{"message", schema::string()}}}};
+}
+
+ev::Uuid caller_uuid(const Exchange& ex) {
+  auto me = ex.service.models().user(ex.user().user_id);
+  return me ? me->uuid : ev::Uuid();
+}
+
 // ---- events ---------------------------------------------------------------------------
+
+std::optional<EventOut> owned_event(const Exchange& ex, int64_t id) {
+  auto e = ex.service.models().event(id);
+  if (!e || e->owner_id != ex.user().user_id) return std::nullopt;
+  const uint64_t version = e->version;
+  return EventOut{std::move(*e), caller_uuid(ex), version};
+}
 
 const Model<EventInput>& event_create() {
   static const Model<EventInput> m =

@@ -21,6 +21,12 @@ namespace almanac::api::flowstate {
 // The largest `metadata` object, encoded as JSON.
 inline constexpr size_t kMaxMetadataBytes = 16 << 10;
 
+// The schema of the {"message": "..."} answers (password reset, bulk routes).
+json message_schema();
+
+// The caller's UUID: the user_id of everything they own.
+ev::Uuid caller_uuid(const Exchange& ex);
+
 // ---- events ---------------------------------------------------------------------------
 
 // An event as EventResponse shows it: the view and its owner's UUID.
@@ -29,6 +35,9 @@ struct EventOut {
   ev::Uuid owner_uuid;
   uint64_t version = 0;  // of the event's stream: the ETag
 };
+
+// The caller's event `id`; nullopt when unknown or another user's.
+std::optional<EventOut> owned_event(const Exchange& ex, int64_t id);
 
 // Naive times are UTC; times with an offset are converted to UTC.
 struct EventInput {
