@@ -295,6 +295,8 @@ def test_event_crud_from_the_document(server):
     assert u["metadata"] == {"priority": "medium"} and u["category"] == "work"
     assert u["created_at"] == e["created_at"] and u["updated_at"] > e["updated_at"]
 
+    r = c.put(f"/api/events/{e['id']}", {})
+    assert r.status_code == 200 and r.json() == u   # no field named: nothing changes
     r = c.put(f"/api/events/{e['id']}", {"description": None, "category": None, "metadata": None})
     assert r.status_code == 200
     assert (r.json()["description"], r.json()["category"], r.json()["metadata"]) == (None, None, {})
@@ -483,6 +485,8 @@ def test_inbox_item_lifecycle_and_defaults(server):
     u = r.json()
     assert (u["content"], u["category"], u["priority"], u["status"]) == ("Follow up on client proposal", "NOTE", 1, "PENDING")
     assert u["updated_at"] > item["updated_at"] and u["created_at"] == item["created_at"]
+    r = c.put(f"/api/inbox/{item['id']}", {})
+    assert r.status_code == 200 and r.json() == u   # no field named: nothing changes
     r = c.put(f"/api/inbox/{item['id']}", {"content": "Call them", "status": "ARCHIVED"})
     assert (r.json()["content"], r.json()["status"]) == ("Call them", "ARCHIVED")
 
@@ -566,6 +570,9 @@ def test_inbox_bulk_routes_count_only_the_callers_items(server):
     assert other.items() == [theirs]
     r = c.post("/api/inbox/bulk/archive", {"item_ids": []})
     assert r.status_code == 200 and r.json() == {"message": "0 items archived"}
+    r = c.post("/api/inbox/bulk/status", {"item_ids": [theirs["id"]], "new_status": "DONE"})
+    assert r.status_code == 200 and r.json() == {"message": "0 items updated"}
+    assert other.items() == [theirs]
 
     detail = validation(c.post("/api/inbox/bulk/status", {"item_ids": ids, "new_status": "GONE"}))
     assert detail[0]["loc"] == ["body", "new_status"]

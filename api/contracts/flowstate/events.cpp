@@ -83,6 +83,8 @@ net::awaitable<Response> update_event(Exchange& ex) {
   if (auto* answer = std::get_if<Response>(&found)) co_return std::move(*answer);
   const int64_t id = std::get<int64_t>(found);
   cmd::UpdateEvent command = update_command(body, id);
+  // A body naming no field changes nothing: the event as it is.
+  if (command.changes.fields == 0) co_return show(ex, events(), id);
   co_return co_await write(ex, command, events(), http::status::ok, id);
 }
 

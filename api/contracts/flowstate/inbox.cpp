@@ -108,6 +108,8 @@ net::awaitable<Response> update_item(Exchange& ex) {
   if (auto* answer = std::get_if<Response>(&found)) co_return std::move(*answer);
   const int64_t id = std::get<proj::InboxItemView>(found).id;
   cmd::UpdateInboxItem command = update_command(body, id);
+  // A body naming no field changes nothing: the item as it is.
+  if (command.changes.fields == 0) co_return show(ex, items(), id);
   co_return co_await write(ex, command, items(), http::status::ok, id);
 }
 
@@ -127,9 +129,13 @@ net::awaitable<Response> delete_item(Exchange& ex) {
 net::awaitable<Response> set_status(Exchange& ex, const std::vector<ev::Uuid>& uuids, ev::InboxStatus status,
                                     const char* verb) {
   cmd::SetInboxItemsStatus command{own_ids(ex, uuids), status};
-  cmd::CommandResult r = co_await submit(ex, command);
-  if (!r.status) co_return fail(ex, r.status);
-  const size_t n = r.events.size();
+  size_t n = 0;
+  // None of the caller's: nothing to append (a command must decide events).
+  if (!command.item_ids.empty()) {
+    cmd::CommandResult r = co_await submit(ex, command);
+    if (!r.status) co_return fail(ex, r.status);
+    n = r.events.size();
+  }
   co_return reply(ex, http::status::ok, {{"message", std::to_string(n) + " items " + verb}});
 }
 
