@@ -1,9 +1,11 @@
 #include "api/auth_flows.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include "api/fields.hpp"
 #include "api/identity.hpp"
+#include "api/mailer.hpp"
 
 namespace almanac::api::auth {
 
@@ -83,10 +85,11 @@ Status check_password(std::string_view password) {
   return Status::ok();
 }
 
-void password_rule(std::string_view password, const Loc& base, std::vector<Problem>& problems) {
+void password_rule(std::string_view password, const Loc& base, std::vector<Problem>& problems,
+                   std::string_view field) {
   if (Status st = check_password(password); !st) {
     Loc loc = base;
-    loc.push_back(st.field());
+    loc.emplace_back(field);
     problems.push_back(Problem::because(std::move(loc), st.message()));
   }
 }
@@ -252,6 +255,83 @@ net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Princi
   auto view = s.models().user(who.user_id);
   if (!view) co_return not_found("User not found");
   co_return std::move(*view);
+}
+
+// ---- password reset --------------------------------------------------------------
+
+namespace {
+
+Status bad_reset() {
+  return invalid("Invalid or expired password reset token", "token").because(Reason::kInvalidResetToken);
+}
+
+std::string minutes_text(int64_t seconds) {
+  const int64_t minutes = std::max<int64_t>(1, seconds / 60);
+  return std::to_string(minutes) + (minutes == 1 ? " minute" : " minutes");
+}
+
+}  // namespace
+
+std::string reset_link_base(const Service& service) {
+  const ServerConfig& config = service.config();
+  if (!config.reset_link_base.empty()) return config.reset_link_base;
+  return service.origin() + "/reset-password?token=";
+}
+
+void request_password_reset(Service& service, std::string email) {
+  Service* s = &service;
+  s->in_background([s, email = std::move(email)] {
+    auto user = s->models().user_by_email(email);
+    if (!user || user->deleted || !user->is_active) return;  // nothing to tell anyone
+    const std::string secret = random_secret();
+    const int64_t ttl_s = s->config().reset_ttl_s;
+    cmd::CommandEnvelope envelope;
+    envelope.command = cmd::RequestPasswordReset{user->id, secret_hash(secret), s->clock().now_us() + ttl_s * kUsPerS};
+    envelope.actor_id = 0;  // nobody is signed in: the request is the server's
+    envelope.correlation_id = random_token_id();
+    cmd::CommandResult r = s->writer().submit(std::move(envelope)).get();
+    if (!r.status) {
+      s->notice("password reset for user " + std::to_string(user->id) + " not recorded: " + r.status.message());
+      return;
+    }
+    Mail mail;
+    mail.to = user->email;
+    mail.subject = "Reset your password";
+    mail.text = "Hello " + user->username + ",\n\n" +
+                "someone asked to reset the password of your account. To choose a new one, open this link:\n\n" +
+                reset_link_base(*s) + secret + "\n\n" + "The link works once, for " + minutes_text(ttl_s) +
+                ". If you did not ask for it, ignore this message: your password stays as it is.\n";
+    Result<std::string> sent = s->mailer().send(mail);
+    if (sent)
+      s->notice("password reset mail for user " + std::to_string(user->id) + " delivered to " + *sent);
+    else
+      s->notice("password reset mail for user " + std::to_string(user->id) + " not delivered: " +
+                sent.status().message());
+  });
+}
+
+net::awaitable<Status> reset_password(Exchange& ex, std::string&& secret, std::string&& new_password) {
+  Service& s = ex.service;
+  const std::string hash = secret_hash(secret);
+  // The domain decides; this only spares an Argon2id hash for a secret that
+  // cannot work.
+  auto reset = s.models().password_reset(hash);
+  if (!reset || reset->used || s.clock().now_us() >= reset->expires_at) co_return bad_reset();
+  if (Status st = check_password(new_password); !st) co_return invalid(st.message(), "new_password");
+
+  const PasswordHasher& hasher = s.hasher();
+  const std::string& password = new_password;
+  std::string password_hash;
+  bool hashed = co_await s.run_blocking([&hasher, &password, &password_hash] {
+    auto h = hasher.hash(password);
+    if (h) password_hash = std::move(h.value());
+    return h.is_ok();
+  });
+  if (!hashed) co_return internal_error("Password hashing failed");
+  cmd::CompletePasswordReset command{hash, std::move(password_hash)};
+  cmd::CommandEnvelope envelope = s.envelope(ex, std::move(command), 0);
+  cmd::CommandResult r = co_await s.submit(std::move(envelope));
+  co_return r.status;
 }
 
 }  // namespace almanac::api::auth

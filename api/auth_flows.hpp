@@ -36,8 +36,9 @@ inline constexpr size_t kMaxPasswordLength = 128;
 
 // InvalidArgument (field "password") when `password` breaks the rule.
 Status check_password(std::string_view password);
-// The rule as a problem at base + "password".
-void password_rule(std::string_view password, const Loc& base, std::vector<Problem>& problems);
+// The rule as a problem at base + `field`.
+void password_rule(std::string_view password, const Loc& base, std::vector<Problem>& problems,
+                   std::string_view field = "password");
 
 // What a contract gathered from a registration form.
 struct NewUser {
@@ -113,5 +114,32 @@ net::awaitable<Status> logout_refresh(Exchange& ex, const Principal& who, std::s
 net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Principal& who,
                                                       cmd::UpdateProfile&& change,
                                                       std::optional<uint64_t> expected_version);
+
+// ---- password reset --------------------------------------------------------------
+//
+// A reset secret (random_secret(), 256 bits) reaches the account's owner only
+// by mail; the log holds its hash (secret_hash()). It is good for one use,
+// until config.reset_ttl_s after it was issued.
+
+// Starts a password reset for the live, active account with `email` (any
+// ASCII case) and returns at once: everything else runs on the background
+// thread (Service::in_background), so a caller answers alike, and as fast,
+// for a known and an unknown address. There, for a known account, the
+// secret's hash is recorded (RequestPasswordReset) and the link, the
+// configured base followed by the secret, is mailed to the account's
+// address; a notice says where the mail went, or why it did not.
+void request_password_reset(Service& service, std::string email);
+
+// The base of reset links: config.reset_link_base, else the server's own
+// address (Service::origin()) followed by "/reset-password?token=".
+std::string reset_link_base(const Service& service);
+
+// Completes a reset with the secret from the mail: checks the new password
+// (InvalidArgument on "new_password"), hashes it on the blocking pool and
+// submits CompletePasswordReset, which changes the password and ends every
+// open session of the account in one append. A secret that is unknown,
+// used or expired is InvalidArgument with Reason::kInvalidResetToken,
+// answered before any hashing.
+net::awaitable<Status> reset_password(Exchange& ex, std::string&& secret, std::string&& new_password);
 
 }  // namespace almanac::api::auth

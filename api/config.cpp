@@ -18,6 +18,11 @@ std::string ServerConfig::validate() const {
     return "--batch-max-events must be between 1 and 10000";
   if (max_connections < 1) return "max-connections must be at least 1";
   if (ws_queue_limit < 1) return "the WebSocket queue limit must be at least 1";
+  if (ws_ping_interval_ms < 10 || ws_pong_timeout_ms < 10)
+    return "--ws-ping-interval and --ws-pong-timeout must be at least 0.01 seconds";
+  if (reset_ttl_s < 1) return "--reset-ttl must be at least 1 second";
+  if (smtp_port == 0) return "--smtp-port must be a port number";
+  if (mail_from.find('@') == std::string::npos) return "--mail-from must be an email address";
   return {};
 }
 

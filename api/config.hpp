@@ -50,6 +50,23 @@ struct ServerConfig {
 
   // WebSocket sessions: messages queued for a slow client before it is closed.
   size_t ws_queue_limit = 1024;
+  // Endpoints with a JSON heartbeat (flowstate's /ws/sync): a ping every
+  // interval; no pong within the timeout of an unanswered ping closes the
+  // connection. Milliseconds (the settings are seconds, fractions allowed).
+  int64_t ws_ping_interval_ms = 15'000;
+  int64_t ws_pong_timeout_ms = 45'000;
+
+  // Outgoing mail (password-reset links). Without an SMTP host, each message
+  // is written as an .eml file into <data_dir>/outbox/ instead.
+  std::string smtp_host;
+  uint16_t smtp_port = 587;
+  bool smtp_starttls = true;             // require STARTTLS (off: plain SMTP, e.g. a local relay)
+  std::string smtp_username;             // empty: no authentication
+  std::string smtp_password;
+  std::string mail_from = "almanac@localhost";
+  // Where the links in mail point: a reset link is this followed by the
+  // token. Empty: http://<listen address>/reset-password?token=
+  std::string reset_link_base;
 
   // The npm packages behind /docs and /redoc (a node_modules directory with
   // swagger-ui-dist/ and redoc/). Empty: the build's default (api/docs_pages.hpp).

@@ -252,6 +252,39 @@ Spec<std::vector<V>> list_of(Spec<V> item) {
       });
 }
 
+// A list of `item` written as one text of comma-separated values
+// ("TODO,IDEA"), the way a query parameter carries a list. White space
+// around a value is ignored and empty values are skipped; every value `item`
+// refuses is a problem of the list's own location.
+template <typename V>
+Spec<std::vector<V>> comma_separated(Spec<V> item) {
+  json schema = {{"type", "string"},
+                 {"description", "comma-separated: " + item.schema().dump()}};
+  return Spec<std::vector<V>>(
+      ValueType::kList, std::move(schema),
+      [item = std::move(item)](const json& j, bool, Problem& p,
+                               std::vector<Problem>& inner) -> std::optional<std::vector<V>> {
+        if (!j.is_string()) {
+          p.kind = Problem::kType;
+          p.given = j.type_name();
+          return std::nullopt;
+        }
+        std::vector<V> out;
+        std::string_view rest = j.get_ref<const std::string&>();
+        while (true) {
+          const size_t comma = rest.find(',');
+          std::string_view part = rest.substr(0, comma);
+          while (!part.empty() && (part.front() == ' ' || part.front() == '\t')) part.remove_prefix(1);
+          while (!part.empty() && (part.back() == ' ' || part.back() == '\t')) part.remove_suffix(1);
+          if (!part.empty())
+            if (auto v = item.read(json(std::string(part)), true, p.loc, inner)) out.push_back(std::move(*v));
+          if (comma == std::string_view::npos) break;
+          rest.remove_prefix(comma + 1);
+        }
+        return out;
+      });
+}
+
 // ---- request models ---------------------------------------------------------------------
 
 template <typename T>

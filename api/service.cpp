@@ -3,11 +3,13 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
+#include <iostream>
 #include <sstream>
 
 #include "api/content.hpp"
 #include "api/contract.hpp"
 #include "api/dialects.hpp"
+#include "api/mailer.hpp"
 #include "api/ws_session.hpp"
 
 namespace almanac::api {
@@ -17,9 +19,68 @@ Service::Service(ServiceDeps deps)
       hasher_(deps_.config.argon2_ops, deps_.config.argon2_mem),
       limiter_(deps_.config.auth_per_minute, deps_.config.user_per_minute),
       media_(deps_.config.data_dir + "/media"),
-      blocking_(std::make_unique<net::thread_pool>(2)) {}
+      blocking_(std::make_unique<net::thread_pool>(2)) {
+  if (deps_.mailer == nullptr) own_mailer_ = make_mailer(deps_.config);
+  mailer_ = deps_.mailer != nullptr ? deps_.mailer : own_mailer_.get();
+  background_ = std::thread([this] { run_background(); });
+}
 
-Service::~Service() { blocking_->join(); }
+Service::~Service() {
+  finish_background();
+  blocking_->join();
+}
+
+std::string Service::origin() const {
+  if (!origin_.empty()) return origin_;
+  return "http://" + deps_.config.host + ":" + std::to_string(deps_.config.port);
+}
+
+void Service::notice(const std::string& line) {
+  std::lock_guard lock(notice_mu_);
+  std::ostream& out = deps_.notices != nullptr ? *deps_.notices : std::cerr;
+  out << "almanac: " << line << std::endl;
+}
+
+bool Service::in_background(std::function<void()> job) {
+  {
+    std::lock_guard lock(background_mu_);
+    if (!background_stopping_ && background_jobs_.size() < kMaxBackgroundJobs) {
+      background_jobs_.push_back(std::move(job));
+      background_cv_.notify_one();
+      return true;
+    }
+  }
+  notice("background work refused: " + std::to_string(kMaxBackgroundJobs) +
+         " jobs are waiting, or the server is stopping");
+  return false;
+}
+
+void Service::finish_background() {
+  {
+    std::lock_guard lock(background_mu_);
+    background_stopping_ = true;
+    background_cv_.notify_one();
+  }
+  if (background_.joinable()) background_.join();
+}
+
+void Service::run_background() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(background_mu_);
+      background_cv_.wait(lock, [&] { return background_stopping_ || !background_jobs_.empty(); });
+      if (background_jobs_.empty()) return;  // stopping, and nothing left
+      job = std::move(background_jobs_.front());
+      background_jobs_.pop_front();
+    }
+    try {
+      job();
+    } catch (const std::exception& e) {
+      notice(std::string("background job failed: ") + e.what());
+    }
+  }
+}
 
 namespace {
 

@@ -29,7 +29,9 @@ const char* const kSettingNames[] = {
     "body-limit", "header-limit", "read-timeout", "idle-timeout", "access-ttl", "refresh-ttl",
     "anonymous-calendars", "bench-fast-hash", "access-log", "ws-queue-limit", "max-connections",
     "web-assets",
-    "expand-max-days", "batch-max-events"};
+    "expand-max-days", "batch-max-events",
+    "ws-ping-interval", "ws-pong-timeout", "reset-ttl", "smtp-host", "smtp-port", "smtp-starttls",
+    "smtp-username", "smtp-password", "mail-from", "reset-link-base"};
 
 // Raises the soft open-file limit to the hard one (every connection is a
 // descriptor) and says when even that is short of --max-connections.
@@ -75,6 +77,19 @@ bool parse_number(const std::string& v, T& out) {
     long long n = std::stoll(v, &used);
     if (used != v.size() || n < 0) return false;
     out = static_cast<T>(n);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+// Seconds, fractions allowed ("0.5"), as milliseconds.
+bool parse_seconds_ms(const std::string& v, int64_t& out_ms) {
+  try {
+    size_t used = 0;
+    double seconds = std::stod(v, &used);
+    if (used != v.size() || !(seconds >= 0) || seconds > 1e6) return false;
+    out_ms = static_cast<int64_t>(seconds * 1000 + 0.5);
     return true;
   } catch (...) {
     return false;
@@ -130,6 +145,16 @@ std::string build_config(const Settings& flags, api::ServerConfig& c) {
     else if (k == "batch-max-events") ok = parse_number(v, c.batch_max_events);
     else if (k == "anonymous-calendars") ok = parse_bool(v, c.anonymous_calendars);
     else if (k == "web-assets") c.web_assets = v;
+    else if (k == "ws-ping-interval") ok = parse_seconds_ms(v, c.ws_ping_interval_ms);
+    else if (k == "ws-pong-timeout") ok = parse_seconds_ms(v, c.ws_pong_timeout_ms);
+    else if (k == "reset-ttl") ok = parse_number(v, c.reset_ttl_s);
+    else if (k == "smtp-host") c.smtp_host = v;
+    else if (k == "smtp-port") ok = parse_number(v, c.smtp_port);
+    else if (k == "smtp-starttls") ok = parse_bool(v, c.smtp_starttls);
+    else if (k == "smtp-username") c.smtp_username = v;
+    else if (k == "smtp-password") c.smtp_password = v;
+    else if (k == "mail-from") c.mail_from = v;
+    else if (k == "reset-link-base") c.reset_link_base = v;
     else if (k == "bench-fast-hash") {
       bool fast = false;
       ok = parse_bool(v, fast);
@@ -203,7 +228,8 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
                         .access_log = access_log ? &std::cout : nullptr,
                         .store_description = storage::RocksEventStore::engine_description(),
                         .replay_seconds = r.seconds,
-                        .replay_events = r.events};
+                        .replay_events = r.events,
+                        .notices = &err};
   api::Service service(deps);
   api::add_contracts(service.router(), api::all_contracts());
 
@@ -212,6 +238,7 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
     err << "almanac: " << s.message() << "\n";
     return 1;
   }
+  service.set_origin("http://" + server.local_endpoint());
   // Polls whose time is up are closed, those that ended while the server was down first.
   PollCloser poll_closer(server.io(), writer, n.models(), n.clock());
   poll_closer.start();
@@ -228,9 +255,17 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
         << std::endl;
   if (!config.rate_limits) err << "almanac: rate limits are off" << std::endl;
   raise_open_files(config.max_connections, err);
+  if (config.smtp_host.empty())
+    err << "almanac: mail (password-reset links) goes to " << data_abs << "/outbox/ as .eml files; "
+        << "--smtp-host sends it instead" << std::endl;
+  else
+    err << "almanac: mail goes through smtp://" << config.smtp_host << ":" << config.smtp_port
+        << (config.smtp_starttls ? " (STARTTLS required)" : " (no TLS)") << std::endl;
   out << "listening on " << server.local_endpoint() << std::endl;
   err << "almanac: " << threads << " IO threads; /docs for the API, /metrics for Prometheus" << std::endl;
   server.run(threads);
+  // Background work (reset mails) still queued runs while the writer takes commands.
+  service.finish_background();
   poll_closer.stop();
 
   // The IO threads are done: no request is in flight. Drain the writer (every

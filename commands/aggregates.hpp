@@ -96,6 +96,7 @@ Status decide_command(Context& c, const CaptureInboxItem& cmd);
 Status decide_command(Context& c, const UpdateInboxItem& cmd);
 Status decide_command(Context& c, const ScheduleInboxItem& cmd);
 Status decide_command(Context& c, const DeleteInboxItem& cmd);
+Status decide_command(Context& c, const SetInboxItemsStatus& cmd);
 Status decide_command(Context& c, const MarkNotificationRead& cmd);
 Status decide_command(Context& c, const MarkAllNotificationsRead& cmd);
 

@@ -91,6 +91,11 @@ struct UpdateInboxItem { int64_t item_id = 0; ev::InboxItemUpdatedT changes; };
 // Creates the event and marks the item scheduled, in one append.
 struct ScheduleInboxItem { int64_t item_id = 0; ScheduleEvent event; };
 struct DeleteInboxItem { int64_t item_id = 0; };
+// Sets the status of each of the actor's live items among `item_ids` (an
+// InboxItemUpdated per item, in one append); ids of unknown, deleted or
+// someone else's items, and repeated ids, are skipped. The count of items
+// set is the count of events.
+struct SetInboxItemsStatus { std::vector<int64_t> item_ids; ev::InboxStatus status = ev::InboxStatus::Pending; };
 
 // ---- notifications (ids are assigned by the notifications read model) ---
 struct MarkNotificationRead { int64_t notification_id = 0; };
@@ -105,7 +110,7 @@ using Command = std::variant<
     CreateTask, UpdateTask, AssignTask, CompleteTask,
     CreatePoll, CastBallot, ClosePoll,
     CaptureInboxItem, UpdateInboxItem, ScheduleInboxItem, DeleteInboxItem,
-    MarkNotificationRead, MarkAllNotificationsRead>;
+    MarkNotificationRead, MarkAllNotificationsRead, SetInboxItemsStatus>;
 
 // A command with who asks and how it is tracked.
 struct CommandEnvelope {

@@ -60,6 +60,9 @@ Target target_of(const WriteState& s, const CommandEnvelope& env) {
                              std::is_same_v<T, ScheduleInboxItem> ||
                              std::is_same_v<T, DeleteInboxItem>) {
           return {{Category::Inbox, c.item_id}};
+        } else if constexpr (std::is_same_v<T, SetInboxItemsStatus>) {
+          // Several items, none of them the target of an If-Match.
+          return {{}, true};
         } else {
           static_assert(std::is_same_v<T, MarkNotificationRead> ||
                         std::is_same_v<T, MarkAllNotificationsRead>);

@@ -60,7 +60,7 @@ struct Draft {
 
 // Normalises an all-day draft and checks every field rule.
 Status normalise_and_check(Draft& d) {
-  if (blank(d.title)) return invalid("Title must not be empty", "title");
+  if (blank(d.title)) return invalid("Title must not be empty", "title").because(Reason::kBlankTitle);
   if (d.start < kMinUs || d.start > kMaxUs)
     return invalid("start_time must be between years 1 and 9999", "start_time");
   if (d.has_end && (d.end < kMinUs || d.end > kMaxUs))
@@ -73,7 +73,7 @@ Status normalise_and_check(Draft& d) {
     d.has_end = true;
   }
   if (d.has_end && d.end <= d.start)
-    return invalid("end_time must be after start_time", "end_time");
+    return invalid("end_time must be after start_time", "end_time").because(Reason::kEndNotAfterStart);
   if (d.has_repeat_until) {
     int64_t start_day = day_of(d.start);
     if (d.repeat_until_day < start_day)

@@ -47,6 +47,8 @@ enum class Reason {
   // calendars and events
   kDuplicateCalendarName,
   kTimeConflict,
+  kBlankTitle,             // a title of nothing but white space
+  kEndNotAfterStart,       // an end at or before the start
   kNotOwner,               // the caller's role does not allow it
   kEventFull,
   kAlreadyParticipant,

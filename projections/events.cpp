@@ -201,6 +201,7 @@ void EventsModel::apply(const Envelope& e) {
     v.acl.push_back(AclEntry{v.owner_id, ev::Role::Owner});
     v.created_at = e.recorded_at;
     v.updated_at = e.recorded_at;
+    identities_.assign(id, Identity{v.uuid, v.owner_id});
     by_uuid_[key_of(v.uuid)] = id;
     by_owner_.insert(v.owner_id, id);
     index(v);

@@ -72,6 +72,9 @@ class EventsModel {
 
   const EventView* find(int64_t id) const;
   const EventView* find_by_uuid(const ev::Uuid& uuid) const;
+  // Of every event ever scheduled (deleted ones too); nullptr for an id
+  // never scheduled.
+  const Identity* identity(int64_t id) const { return identities_.find(id); }
   // Ids of the events in a calendar, ascending.
   std::vector<int64_t> ids_in_calendar(int64_t calendar_id) const;
   // Ids of the events `user` takes part in (ParticipantJoined), ascending;
@@ -114,6 +117,7 @@ class EventsModel {
   bool matches(const EventQuery& q, const EventView& v, const std::string& needle) const;
 
   DenseMap<EventView> events_;
+  DenseMap<Identity> identities_;      // never erased
   UuidIndex by_uuid_;
   IdIndex by_owner_;
   IdIndex by_calendar_;

@@ -226,6 +226,11 @@ std::optional<EventView> ReadModels::event_by_uuid(const ev::Uuid& uuid) const {
   return copy_of(m_->events.find_by_uuid(uuid));
 }
 
+std::optional<Identity> ReadModels::event_identity(int64_t id) const {
+  std::shared_lock lock(m_->lock);
+  return copy_of(m_->events.identity(id));
+}
+
 std::optional<ev::Role> ReadModels::role_of(int64_t user, int64_t event_id) const {
   std::shared_lock lock(m_->lock);
   const EventView* v = m_->events.find(event_id);
@@ -311,6 +316,16 @@ Page<InboxItemView> ReadModels::inbox(int64_t owner_id, std::optional<ev::InboxS
                                       size_t skip, size_t limit) const {
   std::shared_lock lock(m_->lock);
   return m_->inbox.by_owner(owner_id, status, skip, limit);
+}
+
+Page<InboxItemView> ReadModels::inbox(const InboxQuery& q) const {
+  std::shared_lock lock(m_->lock);
+  return m_->inbox.query(q);
+}
+
+std::optional<Identity> ReadModels::inbox_identity(int64_t id) const {
+  std::shared_lock lock(m_->lock);
+  return copy_of(m_->inbox.identity(id));
 }
 
 // ---- notifications -----------------------------------------------------------

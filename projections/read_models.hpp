@@ -91,6 +91,8 @@ class ReadModels {
   // ---- events ---------------------------------------------------------------
   std::optional<EventView> event(int64_t id) const;
   std::optional<EventView> event_by_uuid(const ev::Uuid& uuid) const;
+  // Every event ever scheduled, deleted ones included.
+  std::optional<Identity> event_identity(int64_t id) const;
   // Owner, or the user's ACL role; nullopt when neither (or no such event).
   std::optional<ev::Role> role_of(int64_t user, int64_t event_id) const;
   // Public, owned, or shared with the user.
@@ -117,6 +119,9 @@ class ReadModels {
   std::optional<InboxItemView> inbox_item_by_uuid(const ev::Uuid& uuid) const;
   Page<InboxItemView> inbox(int64_t owner_id, std::optional<ev::InboxStatus> status,
                             size_t skip, size_t limit) const;
+  Page<InboxItemView> inbox(const InboxQuery& q) const;
+  // Every item ever captured, deleted ones included.
+  std::optional<Identity> inbox_identity(int64_t id) const;
 
   // ---- notifications --------------------------------------------------------
   // Newest first, with the user's total and unread counts.

@@ -31,6 +31,13 @@ struct Page {
   size_t total = 0;
 };
 
+// Whose an aggregate is and its UUID. Kept after the aggregate is deleted,
+// so that a deletion can still be told to its owner (and named by UUID).
+struct Identity {
+  ev::Uuid uuid;
+  int64_t owner_id = 0;
+};
+
 // ---- users, sessions, password resets ---------------------------------------
 
 struct UserView {
@@ -294,12 +301,33 @@ struct InboxItemView {
   int64_t owner_id = 0;
   std::string content;
   std::optional<std::string> category;
+  // The priority on two scales that always agree: a level 1 (lowest) to 5,
+  // and Low (1-2) / Medium (3) / High (4-5). An item whose events never
+  // named a level has the level of its TaskPriority: Low 1, Medium 3, High 5.
   ev::TaskPriority priority = ev::TaskPriority::Medium;
+  int32_t priority_level = 3;
   ev::InboxStatus status = ev::InboxStatus::Pending;
   std::optional<std::string> metadata_json;
   std::optional<int64_t> event_id;  // set once scheduled as an event
   int64_t created_at = 0;
   int64_t updated_at = 0;
+};
+
+// One owner's inbox items, newest first (id descending). Each filter that is
+// set is one condition: `categories` (exact, any of them), `statuses` (any),
+// `priority_levels` (any), and the level range [priority_min, priority_max]
+// (one condition, either bound may be absent). The conditions must all hold,
+// or with `any_condition` at least one; with no condition every item matches.
+struct InboxQuery {
+  int64_t owner_id = 0;
+  std::vector<std::string> categories;
+  std::vector<ev::InboxStatus> statuses;
+  std::vector<int32_t> priority_levels;
+  std::optional<int32_t> priority_min;
+  std::optional<int32_t> priority_max;
+  bool any_condition = false;
+  size_t skip = 0;
+  size_t limit = 100;
 };
 
 // ---- notifications -------------------------------------------------------------

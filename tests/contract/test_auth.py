@@ -153,7 +153,8 @@ def test_flowstate_register_login_me(server):
 def test_flowstate_errors(server):
     r = requests.post(server.url("/users/register"), json={"username": "flo", "email": "flo@example.com"})
     assert r.status_code == 422
-    assert r.json() == {"detail": [{"loc": ["body", "password"], "msg": "Field required", "type": "missing"}]}
+    assert r.json() == {"detail": [{"loc": ["body", "password"], "msg": "Field required", "type": "missing"}],
+                        "message": "Validation Error"}
     r = requests.post(server.url("/users/register"),
                       json={"username": "flo", "email": "flo@example.com", "password": 12345678})
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "string_type"
@@ -168,10 +169,10 @@ def test_flowstate_errors(server):
                          json={"username": "flo", "email": "flo@example.com", "password": "flowpass1"}).ok
     r = requests.post(server.url("/users/register"),
                       json={"username": "flo", "email": "x@example.com", "password": "flowpass1"})
-    assert r.status_code == 409 and r.json() == {"detail": "Username already exists"}
+    assert r.status_code == 409 and r.json() == {"detail": "Username or email already exists"}
     r = requests.post(server.url("/users/register"),
                       json={"username": "x", "email": "Flo@Example.com", "password": "flowpass1"})
-    assert r.status_code == 409 and r.json() == {"detail": "Email already exists"}
+    assert r.status_code == 409 and r.json() == {"detail": "Username or email already exists"}
 
     # Conflicts on update are 409 too.
     assert requests.post(server.url("/users/register"),
@@ -179,7 +180,7 @@ def test_flowstate_errors(server):
     token = requests.post(server.url("/users/login"),
                           json={"username_or_email": "other", "password": "flowpass1"}).json()["access_token"]
     r = requests.put(server.url("/users/me"), headers=bearer(token), json={"username": "flo"})
-    assert r.status_code == 409
+    assert r.status_code == 409 and r.json() == {"detail": "Username already exists"}
     r = requests.put(server.url("/users/me"), headers=bearer(token), json={"email": 5})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "email"]
     r = requests.put(server.url("/users/me"), json={"username": "z"})

@@ -81,12 +81,16 @@ TEST_CASE("ScheduleEvent validates its fields") {
     CHECK(d.events.empty());
     return d;
   };
-  refused(Harness::timed("", start, start + kHour), Code::kInvalidArgument, "title");
-  refused(Harness::timed(" \t", start, start + kHour), Code::kInvalidArgument, "title");
+  CHECK(refused(Harness::timed("", start, start + kHour), Code::kInvalidArgument, "title").status.reason() ==
+        Reason::kBlankTitle);
+  CHECK(refused(Harness::timed(" \t", start, start + kHour), Code::kInvalidArgument, "title").status.reason() ==
+        Reason::kBlankTitle);
   Decision before = refused(Harness::timed("T", start, start - 1), Code::kInvalidArgument,
                             "end_time");
   CHECK(before.status.message() == "end_time must be after start_time");
-  refused(Harness::timed("T", start, start), Code::kInvalidArgument, "end_time");
+  CHECK(before.status.reason() == Reason::kEndNotAfterStart);
+  CHECK(refused(Harness::timed("T", start, start), Code::kInvalidArgument, "end_time").status.reason() ==
+        Reason::kEndNotAfterStart);
   refused(Harness::timed("T", at(10000, 1, 1), at(10000, 1, 2)), Code::kInvalidArgument,
           "start_time");
   refused(Harness::timed("T", at(0, 12, 31), at(1, 1, 2)), Code::kInvalidArgument,
