@@ -15,6 +15,9 @@ std::string ServerConfig::validate() const {
   if (expand_max_days < 1 || expand_max_days > 36600)
     return "--expand-max-days must be between 1 and 36600";
   if (ws_queue_limit < 1) return "the WebSocket queue limit must be at least 1";
+  for (const auto& [name, rule] : rate_policies)
+    if (rule.count < 1 || rule.window_s < 1)
+      return "--rate-policy " + name + ": a rule must allow at least 1 request per window of at least 1 second";
   return {};
 }
 

@@ -3,7 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
+
+#include "api/rate_limit.hpp"
 
 namespace almanac::api {
 
@@ -24,6 +28,10 @@ struct ServerConfig {
   bool rate_limits = true;
   uint32_t auth_per_minute = 5;          // per client IP, authentication routes
   uint32_t user_per_minute = 100;        // per user (per IP when anonymous), other routes
+  // The rules of the rate policies contracts and routes declare
+  // (RatePolicy), replaced by policy name: --rate-policy "admin=10/s+20".
+  // A name nothing declares is refused when the server starts.
+  std::map<std::string, RateRule, std::less<>> rate_policies;
 
   // Tokens.
   int64_t access_ttl_s = 3600;           // 1 hour
@@ -44,6 +52,9 @@ struct ServerConfig {
 
   // WebSocket sessions: messages queued for a slow client before it is closed.
   size_t ws_queue_limit = 1024;
+  // WebSocket connections open at once from one client address, over every
+  // WebSocket endpoint; the next one is refused (0: no limit).
+  size_t ws_per_ip = 32;
 
   // The npm packages behind /docs and /redoc (a node_modules directory with
   // swagger-ui-dist/ and redoc/). Empty: the build's default (api/docs_pages.hpp).

@@ -12,6 +12,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "api/config.hpp"
 #include "api/dialect.hpp"
@@ -73,6 +74,7 @@ class Service {
   const std::string& store_description() const { return deps_.store_description; }
   const PasswordHasher& hasher() const { return hasher_; }
   RateLimiter& rate_limiter() { return limiter_; }
+  ConnectionLimiter& connections() { return connections_; }
 
   // The whole pipeline for one request from `client_ip`.
   net::awaitable<Response> handle(Request req, std::string client_ip);
@@ -118,6 +120,7 @@ class Service {
   Router router_;
   PasswordHasher hasher_;
   RateLimiter limiter_;
+  ConnectionLimiter connections_;   // open WebSocket connections per client address
   std::unique_ptr<net::thread_pool> blocking_;
 };
 

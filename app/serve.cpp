@@ -2,6 +2,7 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -26,7 +27,7 @@ const char* const kSettingNames[] = {
     "body-limit", "header-limit", "read-timeout", "idle-timeout", "access-ttl", "refresh-ttl",
     "anonymous-calendars", "bench-fast-hash", "access-log", "ws-queue-limit",
     "web-assets",
-    "expand-max-days"};
+    "expand-max-days", "rate-policy", "ws-per-ip"};
 
 std::string env_name(const std::string& setting) {
   std::string e = "ALMANAC_";
@@ -58,6 +59,22 @@ bool parse_number(const std::string& v, T& out) {
   } catch (...) {
     return false;
   }
+}
+
+// Every policy the configuration names must be one a route declares.
+std::string check_rate_policies(const api::ServerConfig& config) {
+  if (config.rate_policies.empty()) return {};
+  api::Router router;
+  api::add_contracts(router, api::all_contracts());
+  const std::vector<std::string> declared = api::rate_policy_names(router);
+  for (const auto& [name, rule] : config.rate_policies) {
+    if (std::find(declared.begin(), declared.end(), name) != declared.end()) continue;
+    std::string known;
+    for (const auto& d : declared) known += (known.empty() ? "" : ", ") + d;
+    return "rate-policy: no route declares a policy named '" + name + "' (the policies are: " +
+           (known.empty() ? "none" : known) + ")";
+  }
+  return {};
 }
 
 }  // namespace
@@ -104,6 +121,11 @@ std::string build_config(const Settings& flags, api::ServerConfig& c) {
     else if (k == "access-ttl") ok = parse_number(v, c.access_ttl_s);
     else if (k == "refresh-ttl") ok = parse_number(v, c.refresh_ttl_s);
     else if (k == "ws-queue-limit") ok = parse_number(v, c.ws_queue_limit);
+    else if (k == "ws-per-ip") ok = parse_number(v, c.ws_per_ip);
+    else if (k == "rate-policy") {
+      if (std::string problem = api::parse_rate_policies(v, c.rate_policies); !problem.empty())
+        return "rate-policy: " + problem;
+    }
     else if (k == "expand-max-days") ok = parse_number(v, c.expand_max_days);
     else if (k == "anonymous-calendars") ok = parse_bool(v, c.anonymous_calendars);
     else if (k == "web-assets") c.web_assets = v;
@@ -133,6 +155,10 @@ struct AppendObserverGuard {
 int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
   api::ServerConfig config;
   if (std::string problem = build_config(flags, config); !problem.empty()) {
+    err << "almanac: " << problem << "\n";
+    return 2;
+  }
+  if (std::string problem = check_rate_policies(config); !problem.empty()) {
     err << "almanac: " << problem << "\n";
     return 2;
   }

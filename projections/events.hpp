@@ -74,6 +74,10 @@ class EventsModel {
   const EventView* find_by_uuid(const ev::Uuid& uuid) const;
   // Ids of the events in a calendar, ascending.
   std::vector<int64_t> ids_in_calendar(int64_t calendar_id) const;
+  // Ids of the events `user` owns / holds an ACL entry on, ascending;
+  // nullptr when none.
+  const IdSet* owned_by(int64_t user) const { return by_owner_.find(user); }
+  const IdSet* shared_with(int64_t user) const { return shared_with_.find(user); }
 
   static bool can_view(int64_t user, const EventView& v);
   // Owner, or the role of the user's ACL entry; nullopt otherwise (a Public

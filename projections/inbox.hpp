@@ -27,6 +27,8 @@ class InboxModel {
   // The owner's items in id order, optionally only those with `status`.
   Page<InboxItemView> by_owner(int64_t owner_id, std::optional<ev::InboxStatus> status,
                                size_t skip, size_t limit) const;
+  // Ids of the owner's items, ascending; nullptr when none.
+  const IdSet* ids_of(int64_t owner_id) const { return by_owner_.find(owner_id); }
 
   size_t count() const { return items_.size(); }
   uint64_t digest() const;
