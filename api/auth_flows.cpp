@@ -196,32 +196,11 @@ net::awaitable<Result<SignedIn>> login(Exchange& ex, std::string_view username_o
   co_return SignedIn{fresh ? std::move(*fresh) : std::move(*user), std::move(tokens.value())};
 }
 
-net::awaitable<Result<Tokens>> refresh(Exchange& ex, std::string_view refresh_token, RefreshMode mode) {
+net::awaitable<Result<Tokens>> refresh(Exchange& ex, std::string_view refresh_token) {
   Service& s = ex.service;
   const int64_t now_us = s.clock().now_us();
   auto claims = s.tokens().verify(refresh_token, TokenClaims::kRefresh, now_us / kUsPerS);
   if (!claims) co_return claims.status().reason() == Reason::kTokenExpired ? claims.status() : bad_refresh();
-
-  if (mode == RefreshMode::kKeep) {
-    auto session = s.models().session(claims->session_id);
-    if (session && !session->ended && session->user_id == claims->user_id &&
-        session->refresh_jti == claims->jti && now_us < session->expires_at) {
-      auto user = s.models().user(claims->user_id);
-      if (!user) co_return bad_refresh(Reason::kUserGone);
-      if (!user->is_active) co_return unauthenticated("Account disabled").because(Reason::kAccountDisabled);
-      Tokens t;
-      t.user_id = claims->user_id;
-      t.session_id = claims->session_id;
-      t.refresh = std::string(refresh_token);
-      t.refresh_expires_at = claims->expires_at;
-      t.access_expires_at = now_us / kUsPerS + s.config().access_ttl_s;
-      t.access = s.tokens().issue(
-          {TokenClaims::kAccess, t.user_id, t.session_id, random_token_id(), t.access_expires_at});
-      co_return t;
-    }
-    // Not the current token: RefreshSession below decides whether it is a
-    // reused one (which revokes the session) or merely invalid.
-  }
 
   cmd::RefreshSession command;
   command.session_id = claims->session_id;

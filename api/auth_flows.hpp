@@ -94,20 +94,11 @@ net::awaitable<Result<Tokens>> start_session(Exchange& ex, const proj::UserView&
 net::awaitable<Result<SignedIn>> login(Exchange& ex, std::string_view username_or_email,
                                        std::string_view password);
 
-enum class RefreshMode {
-  // A new refresh token replaces the presented one (RefreshSession); the
-  // presented one becomes a reused token that revokes the session.
-  kRotate,
-  // For clients that keep their refresh token: the presented token must be
-  // the session's current one and stays so; only an access token is issued.
-  // A rotated-out token is still reuse and revokes the session.
-  kKeep,
-};
-
-// Issues tokens for the session of a refresh token. Unauthenticated when the
-// token is invalid, expired, of another kind, its session ended, or reused.
-// With kKeep, Tokens::refresh is the presented token.
-net::awaitable<Result<Tokens>> refresh(Exchange& ex, std::string_view refresh_token, RefreshMode mode);
+// Rotates the refresh token of a session: issues a new refresh token (and an
+// access token); the presented one becomes a reused token, and presenting
+// it again revokes the session. Unauthenticated when the token is invalid,
+// expired, of another kind, its session ended, or reused.
+net::awaitable<Result<Tokens>> refresh(Exchange& ex, std::string_view refresh_token);
 
 // Ends the caller's session (EndSession): its access and refresh tokens stop
 // working at once.

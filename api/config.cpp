@@ -14,6 +14,8 @@ std::string ServerConfig::validate() const {
   if (argon2_ops < 1 || argon2_mem < 8192) return "the password hashing cost is below libsodium's minimum";
   if (expand_max_days < 1 || expand_max_days > 36600)
     return "--expand-max-days must be between 1 and 36600";
+  if (batch_max_events < 1 || batch_max_events > 10000)
+    return "--batch-max-events must be between 1 and 10000";
   if (ws_queue_limit < 1) return "the WebSocket queue limit must be at least 1";
   for (const auto& [name, rule] : rate_policies)
     if (rule.count < 1 || rule.window_s < 1)

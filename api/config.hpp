@@ -50,6 +50,9 @@ struct ServerConfig {
   // inclusive), one query may ask for; longer ranges are refused with 400.
   uint32_t expand_max_days = 366;
 
+  // collab POST /api/events/batch: the most events one batch may hold (more: 400).
+  uint32_t batch_max_events = 100;
+
   // WebSocket sessions: messages queued for a slow client before it is closed.
   size_t ws_queue_limit = 1024;
   // WebSocket connections open at once from one client address, over every

@@ -8,7 +8,8 @@
 //                       and types ("field required", "value_error.missing")
 //   CodedDetailDialect  a FastAPI service whose handlers wrap every error (collab):
 //                       {"detail": {"code", "message", "errors": [{"field", "message"}]}},
-//                       validation 400 with Pydantic v2's wording
+//                       validation 400 with Pydantic v2's wording; a nested field is
+//                       named by its dotted path ("events.1.title")
 //   DrfDialect          Django REST framework (gather):
 //                       {"error", "message", "details": {field: [...]}, "timestamp"},
 //                       validation 400 with DRF's wording

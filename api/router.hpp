@@ -101,6 +101,8 @@ struct Route {
   Limit limit = Limit::kGeneral;
   const RatePolicy* rate_policy = nullptr;  // kGeneral: this policy instead of the contract's
   bool takes_form = false;           // application/x-www-form-urlencoded bodies too
+  bool takes_multipart = false;      // multipart/form-data bodies too (files)
+  uint64_t max_body = 0;             // a larger body limit than the server's (0: the server's)
   Handler handler;                   // plain HTTP requests
   WsHandler ws;                      // set for WebSocket endpoints (GET + Upgrade)
   // WebSocket endpoints whose document says so refuse credentials by closing
@@ -134,6 +136,12 @@ struct Route {
   }
   Route& form() {
     takes_form = true;
+    return *this;
+  }
+  // multipart/form-data bodies too, of up to `limit` bytes.
+  Route& multipart(uint64_t limit) {
+    takes_multipart = true;
+    max_body = limit;
     return *this;
   }
   Route& close_on_refusal(uint16_t code) {

@@ -15,6 +15,7 @@ namespace almanac::api {
 Service::Service(ServiceDeps deps)
     : deps_(std::move(deps)),
       hasher_(deps_.config.argon2_ops, deps_.config.argon2_mem),
+      media_(deps_.config.data_dir + "/media"),
       blocking_(std::make_unique<net::thread_pool>(2)) {}
 
 Service::~Service() { blocking_->join(); }

@@ -18,6 +18,7 @@
 #include "api/dialect.hpp"
 #include "api/hub.hpp"
 #include "api/identity.hpp"
+#include "api/media.hpp"
 #include "api/metrics.hpp"
 #include "api/rate_limit.hpp"
 #include "api/router.hpp"
@@ -73,6 +74,8 @@ class Service {
   uint64_t replay_events() const { return deps_.replay_events; }
   const std::string& store_description() const { return deps_.store_description; }
   const PasswordHasher& hasher() const { return hasher_; }
+  // Uploaded files, under <data dir>/media.
+  const MediaStore& media() const { return media_; }
   RateLimiter& rate_limiter() { return limiter_; }
   ConnectionLimiter& connections() { return connections_; }
 
@@ -121,6 +124,7 @@ class Service {
   PasswordHasher hasher_;
   RateLimiter limiter_;
   ConnectionLimiter connections_;   // open WebSocket connections per client address
+  MediaStore media_;
   std::unique_ptr<net::thread_pool> blocking_;
 };
 

@@ -229,6 +229,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       {"rate-policy", "Replace the rule of a contract's rate policy: NAME=COUNT/WINDOW[+BURST],... "
                       "(e.g. admin=10/s+20, the default of the admin routes)"},
       {"expand-max-days", "Longest range /events/expanded/ accepts, in days (default 366)"},
+      {"batch-max-events", "Most events one POST /api/events/batch may create (default 100)"},
       {"web-assets", "node_modules directory with swagger-ui-dist and redoc for /docs and /redoc (default: build/web/node_modules)"},
       {"access-log", "on|off: one line per request on standard output (default on)"},
   };

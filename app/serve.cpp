@@ -14,6 +14,7 @@
 #include "api/routes.hpp"
 #include "api/server.hpp"
 #include "app/node.hpp"
+#include "app/poll_closer.hpp"
 
 namespace almanac::app {
 
@@ -27,7 +28,7 @@ const char* const kSettingNames[] = {
     "body-limit", "header-limit", "read-timeout", "idle-timeout", "access-ttl", "refresh-ttl",
     "anonymous-calendars", "bench-fast-hash", "access-log", "ws-queue-limit",
     "web-assets",
-    "expand-max-days", "rate-policy", "ws-per-ip"};
+    "expand-max-days", "batch-max-events", "rate-policy", "ws-per-ip"};
 
 std::string env_name(const std::string& setting) {
   std::string e = "ALMANAC_";
@@ -127,6 +128,7 @@ std::string build_config(const Settings& flags, api::ServerConfig& c) {
         return "rate-policy: " + problem;
     }
     else if (k == "expand-max-days") ok = parse_number(v, c.expand_max_days);
+    else if (k == "batch-max-events") ok = parse_number(v, c.batch_max_events);
     else if (k == "anonymous-calendars") ok = parse_bool(v, c.anonymous_calendars);
     else if (k == "web-assets") c.web_assets = v;
     else if (k == "bench-fast-hash") {
@@ -215,6 +217,9 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
     err << "almanac: " << s.message() << "\n";
     return 1;
   }
+  // Polls whose time is up are closed, those that ended while the server was down first.
+  PollCloser poll_closer(server.io(), writer, n.models(), n.clock());
+  poll_closer.start();
   int threads = config.threads > 0 ? config.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   net::signal_set signals(server.io(), SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& e, int sig) {
@@ -230,6 +235,7 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
   out << "listening on " << server.local_endpoint() << std::endl;
   err << "almanac: " << threads << " IO threads; /docs for the API, /metrics for Prometheus" << std::endl;
   server.run(threads);
+  poll_closer.stop();
 
   // The IO threads are done: no request is in flight. Drain the writer (every
   // queued command completes), save the summary, close the log.

@@ -129,6 +129,11 @@ bool can_edit(const EventState& e, int64_t user) {
   return it != e.acl.end() && it->second != ev::Role::Viewer;
 }
 
+bool takes_part(const EventState& e, int64_t user) {
+  if (e.visibility != ev::Visibility::Public) return user != 0 && (e.owner_id == user || e.acl.count(user));
+  return std::find(e.participants.begin(), e.participants.end(), user) != e.participants.end();
+}
+
 Status schedule_event(Context& c, const ScheduleEvent& cmd, std::vector<Interval>& batch,
                       int64_t& event_id) {
   const ev::EventScheduledT& in = cmd.event;
@@ -193,9 +198,13 @@ Status decide_command(Context& c, const ScheduleEvent& cmd) {
 
 Status decide_command(Context& c, const ScheduleEvents& cmd) {
   std::vector<Interval> batch;
-  for (const ScheduleEvent& one : cmd.events) {
+  for (size_t i = 0; i < cmd.events.size(); ++i) {
     int64_t id = 0;
-    if (Status st = schedule_event(c, one, batch, id); !st) return st;
+    if (Status st = schedule_event(c, cmd.events[i], batch, id); !st) {
+      // The refusal names the event of the batch: "events.<index>[.<field>]".
+      std::string field = "events." + std::to_string(i) + (st.field().empty() ? "" : "." + st.field());
+      return Status(st.code(), st.message(), std::move(field), st.reason());
+    }
   }
   return Status::ok();
 }
@@ -237,6 +246,12 @@ Status decide_command(Context& c, const UpdateEvent& cmd) {
     d.max_participants = d.has_max_participants ? ch.max_participants : 0;
   }
   if (Status st = normalise_and_check(d); !st) return st;
+  // A limit never removes anyone: it may not fall below who has joined.
+  if ((f & event_field::kMaxParticipants) && d.has_max_participants &&
+      static_cast<int64_t>(cur->participants.size()) > d.max_participants)
+    return invalid("max_participants cannot be below the current number of participants (" +
+                       std::to_string(cur->participants.size()) + ")",
+                   "max_participants");
   if (cmd.reject_conflicts && d.has_end &&
       !c.state.overlapping(cur->owner_id, d.start, d.end, cmd.event_id).empty())
     return time_conflict();

@@ -220,11 +220,13 @@ void EventsModel::apply(const Envelope& e) {
       auto found = std::find_if(v.participants.begin(), v.participants.end(),
                                 [user](const ParticipantView& p) { return p.user_id == user; });
       if (found == v.participants.end()) v.participants.push_back({user, e.recorded_at});
+      participating_.insert(user, id);
       break;
     }
     case Payload::ParticipantLeft: {
       const int64_t user = e.payload.AsParticipantLeft()->user_id;
       std::erase_if(v.participants, [user](const ParticipantView& p) { return p.user_id == user; });
+      participating_.erase(user, id);
       break;
     }
     default:
@@ -239,7 +241,14 @@ void EventsModel::remove(int64_t id) {
   by_uuid_.erase(key_of(v->uuid));
   by_owner_.erase(v->owner_id, id);
   for (size_t i = 1; i < v->acl.size(); ++i) shared_with_.erase(v->acl[i].user_id, id);
+  for (const ParticipantView& p : v->participants) participating_.erase(p.user_id, id);
   events_.erase(id);
+}
+
+int64_t EventsModel::day_end(const EventView& v) {
+  if (v.end) return *v.end;
+  const int64_t day = v.start / kMicrosPerDay - (v.start % kMicrosPerDay < 0 ? 1 : 0);  // floor
+  return (day + 1) * kMicrosPerDay;
 }
 
 const EventView* EventsModel::find(int64_t id) const {
@@ -304,6 +313,8 @@ bool EventsModel::matches(const EventQuery& q, const EventView& v, const std::st
   if (q.start_min && v.start < *q.start_min) return false;
   if (q.start_max && v.start >= *q.start_max) return false;
   if (q.end_max && end_of(v) > *q.end_max) return false;
+  if (q.day_end_after && day_end(v) <= *q.day_end_after) return false;
+  if (q.day_end_at_most && day_end(v) > *q.day_end_at_most) return false;
   if (q.overlap_from || q.overlap_to) {
     const int64_t from = q.overlap_from.value_or(kMin);
     const int64_t to = q.overlap_to.value_or(kMax);

@@ -78,6 +78,12 @@ class EventsModel {
   // nullptr when none.
   const IdSet* owned_by(int64_t user) const { return by_owner_.find(user); }
   const IdSet* shared_with(int64_t user) const { return shared_with_.find(user); }
+  // Ids of the events `user` takes part in (ParticipantJoined), ascending;
+  // nullptr when none.
+  const IdSet* participating(int64_t user) const { return participating_.find(user); }
+  // A gathering's end: its end, or when it has none the end of its start's
+  // UTC day (the start of the next).
+  static int64_t day_end(const EventView& v);
 
   static bool can_view(int64_t user, const EventView& v);
   // Owner, or the role of the user's ACL entry; nullopt otherwise (a Public
@@ -116,6 +122,7 @@ class EventsModel {
   IdIndex by_owner_;
   IdIndex by_calendar_;
   IdIndex shared_with_;  // user -> events with an ACL entry
+  IdIndex participating_;  // user -> events they take part in
   absl::btree_set<int64_t> public_;
   StartIndex by_start_;                // (start, id), non-repeating only
   int64_t max_duration_ = 0;           // never shrinks

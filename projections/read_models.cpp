@@ -287,7 +287,7 @@ std::optional<TaskView> ReadModels::task(int64_t id) const {
 
 Page<TaskView> ReadModels::tasks(const TaskQuery& q) const {
   std::shared_lock lock(m_->lock);
-  return m_->tasks.query(q);
+  return m_->tasks.query(q, q.participant ? m_->events.participating(*q.participant) : nullptr);
 }
 
 std::optional<PollView> ReadModels::poll(int64_t id, int64_t now, int64_t viewer) const {
@@ -297,7 +297,17 @@ std::optional<PollView> ReadModels::poll(int64_t id, int64_t now, int64_t viewer
 
 Page<PollView> ReadModels::polls(const PollQuery& q) const {
   std::shared_lock lock(m_->lock);
-  return m_->polls.query(q);
+  return m_->polls.query(q, q.participant ? m_->events.participating(*q.participant) : nullptr);
+}
+
+std::vector<int64_t> ReadModels::polls_due(int64_t now) const {
+  std::shared_lock lock(m_->lock);
+  return m_->polls.due(now);
+}
+
+std::optional<int64_t> ReadModels::next_poll_deadline() const {
+  std::shared_lock lock(m_->lock);
+  return m_->polls.next_deadline();
 }
 
 std::optional<InboxItemView> ReadModels::inbox_item(int64_t id) const {

@@ -111,6 +111,10 @@ class ReadModels {
   // ---- polls ----------------------------------------------------------------
   std::optional<PollView> poll(int64_t id, int64_t now, int64_t viewer) const;
   Page<PollView> polls(const PollQuery& q) const;
+  // Open polls whose ends_at is <= now (ends_at order), and the earliest
+  // ends_at of an open poll: what the server's poll closer works from.
+  std::vector<int64_t> polls_due(int64_t now) const;
+  std::optional<int64_t> next_poll_deadline() const;
 
   // ---- inbox ----------------------------------------------------------------
   std::optional<InboxItemView> inbox_item(int64_t id) const;

@@ -157,7 +157,9 @@ enum class EventOrder { kByStart, kById };
 //   with end == start, overlaps when overlap_from <= start < overlap_to;
 // - start_min / start_max: start_min <= start < start_max (the series' first
 //   occurrence for a repeating event);
-// - end_max: (end, or start when there is no end) <= end_max.
+// - end_max: (end, or start when there is no end) <= end_max;
+// - day_end_after / day_end_at_most: a gathering's end (its end, or when it
+//   has none the end of its start's UTC day) > day_end_after, <= day_end_at_most.
 struct EventQuery {
   int64_t viewer = 0;
   EventScope scope = EventScope::kVisible;
@@ -166,6 +168,8 @@ struct EventQuery {
   std::optional<int64_t> start_min;
   std::optional<int64_t> start_max;
   std::optional<int64_t> end_max;
+  std::optional<int64_t> day_end_after;
+  std::optional<int64_t> day_end_at_most;
   std::optional<std::string> category;   // exact match
   std::optional<int64_t> calendar_id;
   std::optional<int64_t> owner_id;       // "creator" filter
@@ -231,6 +235,7 @@ struct TaskQuery {
   std::optional<int64_t> assignee_id;
   std::optional<int64_t> creator_id;
   std::optional<int64_t> involving_user;  // creator or assignee
+  std::optional<int64_t> participant;     // of an event this user takes part in
   std::optional<ev::TaskStatus> status;
   std::optional<int64_t> due_from;
   std::optional<int64_t> due_before;
@@ -283,6 +288,7 @@ struct PollQuery {
   std::optional<int64_t> event_id;
   std::optional<PollStatus> status;
   std::optional<int64_t> creator_id;
+  std::optional<int64_t> participant;  // of an event this user takes part in
   int64_t now = 0;                // decides active / ended
   int64_t viewer = 0;             // whose my_choices to fill
   size_t skip = 0;

@@ -48,12 +48,15 @@ def test_collab_register_login_refresh_logout(server):
     assert tokens["token_type"] == "bearer"
     assert me(server, tokens["access_token"]).json()["username"] == "username"
 
-    # Refresh does not rotate: the client keeps its refresh token and may use it again.
+    # Refresh rotates: each answer carries the next refresh token.
+    refresh = tokens["refresh_token"]
     for _ in range(2):
-        r = requests.post(server.url("/api/auth/refresh"), headers=bearer(tokens["refresh_token"]))
+        r = requests.post(server.url("/api/auth/refresh"), headers=bearer(refresh))
         assert r.status_code == 200
-        assert list(r.json()) == ["access_token", "token_type"] and r.json()["token_type"] == "bearer"
+        assert list(r.json()) == ["access_token", "refresh_token", "token_type"]
+        assert r.json()["token_type"] == "bearer" and r.json()["refresh_token"] != refresh
         assert me(server, r.json()["access_token"]).status_code == 200
+        refresh = r.json()["refresh_token"]
     refreshed_access = r.json()["access_token"]
 
     # An access token is not a refresh token.

@@ -136,6 +136,10 @@ TEST_CASE("validation: every problem, worded by the style, at its location") {
                                           {"errors",
                                            {{{"field", "name"}, {"message", "Field required"}},
                                             {{"field", "color"}, {"message", "Input should be a valid string"}}}}}}});
+  // A field inside a list is named by its dotted path in the collab style.
+  CHECK(body(collab_d(), collab_d().invalid(std::vector<Problem>{
+            problem(Problem::kMissing, ValueType::kString, {"body", "events", "1", "title"})}))["detail"]["errors"] ==
+        json::array({{{"field", "events.1.title"}, {"message", "Field required"}}}));
   ApiError drf = gather_d().invalid(problems);
   CHECK(drf.status == http::status::bad_request);
   CHECK(body(gather_d(), drf) == json{{"error", "validation_error"},

@@ -226,7 +226,7 @@ TEST_CASE("ScheduleEvents is all or nothing and later events see earlier ones") 
   bad.events.push_back(Harness::timed("", ten + 10 * kHour, ten + 11 * kHour));
   Decision b = h.run(bad, alice);
   CHECK(b.status.code() == Code::kInvalidArgument);
-  CHECK(b.status.field() == "title");
+  CHECK(b.status.field() == "events.1.title");  // the batch names the event it refuses
   CHECK(b.events.empty());
   CHECK(h.state.count(Category::Event) == 2);
 }
@@ -440,6 +440,16 @@ TEST_CASE("JoinEvent and LeaveEvent on public gatherings") {
   Decision left = h.ok(LeaveEvent{id}, bob);
   CHECK(left.events[0].payload.AsParticipantLeft()->user_id == bob);
   CHECK(h.run(JoinEvent{id}, carol).status.is_ok());
+
+  // The limit may not fall below who has joined.
+  UpdateEvent lower{id};
+  lower.changes.fields = event_field::kMaxParticipants;
+  lower.changes.max_participants = 1;
+  Decision below = h.run(lower, owner);
+  CHECK(below.status.code() == Code::kInvalidArgument);
+  CHECK(below.status.field() == "max_participants");
+  lower.changes.max_participants = 2;
+  CHECK(h.run(lower, owner).status.is_ok());
 
   int64_t priv = h.event(owner, at(2024, 6, 2, 8), at(2024, 6, 2, 9));
   CHECK(h.run(JoinEvent{priv}, bob).status.code() == Code::kNotFound);

@@ -337,3 +337,29 @@ TEST_CASE("StartIndex finds exactly the starts from lo up to but not including h
   index.erase(5 * kDay + 7, 7);  // the last of its day
   CHECK(in(0, 10 * kDay) == std::vector<int64_t>{5, 6, 8});
 }
+
+TEST_CASE("a gathering's day end: its end, or the end of its start's UTC day, as a filter") {
+  ReadModels m;
+  Log log(m);
+  seed(log);
+  // Event 3 is a gathering at day 1 12:00 with no end: it ends at day 2 00:00.
+  EventQuery q;
+  q.viewer = 4;
+  q.scope = EventScope::kPublic;
+  q.day_end_after = kT0 + 2 * kDay - 1;
+  CHECK(ids_of(m.events(q)) == std::vector<int64_t>{3});
+  q.day_end_after = kT0 + 2 * kDay;
+  CHECK(m.events(q).total == 0);
+  q.day_end_after.reset();
+  q.day_end_at_most = kT0 + 2 * kDay;
+  CHECK(ids_of(m.events(q)) == std::vector<int64_t>{3});
+  q.day_end_at_most = kT0 + 2 * kDay - 1;
+  CHECK(m.events(q).total == 0);
+  proj::EventView timed;
+  timed.start = kT0;
+  timed.end = kT0 + kHour;
+  CHECK(proj::EventsModel::day_end(timed) == kT0 + kHour);
+  timed.end.reset();
+  timed.start = -1;  // just before the epoch: its day ends at the epoch
+  CHECK(proj::EventsModel::day_end(timed) == 0);
+}
