@@ -18,7 +18,7 @@ bool client_id_char(unsigned char c) { return std::isalnum(c) || c == '_' || c =
 const Spec<std::string>& client_id_param() {
   static const Spec<std::string> s =
       Spec<std::string>(ValueType::kString, {{"type", "string"}, {"pattern", "^[A-Za-z0-9_.-]+$"}},
-                        [](const json& j, bool, Problem& p) -> std::optional<std::string> {
+                        [](const json& j, bool, Problem& p, std::vector<Problem>&) -> std::optional<std::string> {
                           const std::string& text = j.get_ref<const std::string&>();
                           for (unsigned char c : text)
                             if (!client_id_char(c)) {
