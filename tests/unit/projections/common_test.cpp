@@ -92,5 +92,5 @@ TEST_CASE("RankedIds takes an id below the largest, as a log decide() did not wr
   CHECK(r.erase(4'000'000'000'000'000));
   r.insert(50);   // above every live id, but below the largest held: in place too
   CHECK(r.range(2, 10) == std::vector<int64_t>{30, 40, 50});
-  CHECK(r.range(0, 10) == std::vector<int64_t>{5, 10, 30, 40, 4'000'000'000'000'000});
+  CHECK(r.range(0, 10) == std::vector<int64_t>{5, 10, 30, 40, 50});
 }
