@@ -106,13 +106,10 @@ const Model<LoginForm>& login_form() {
   return m;
 }
 
-net::awaitable<Result<proj::UserView>> register_user(Exchange& ex, NewUser&& user) {
-  Service& s = ex.service;
-  if (Status st = check_password(user.password); !st) co_return st;
-  // The blocking jobs capture only references into this frame, which
-  // outlives them: a job must not own anything it would destroy on the pool.
+net::awaitable<Result<std::string>> hash_password(Service& s, const std::string& password) {
+  // The blocking job captures only references into this frame, which
+  // outlives it: a job must not own anything it would destroy on the pool.
   const PasswordHasher& hasher = s.hasher();
-  const std::string& password = user.password;
   // The job returns a plain bool and leaves the hash in this frame: a
   // non-trivial result type through run_blocking corrupted the heap under
   // load with this compiler's coroutines.
@@ -123,6 +120,17 @@ net::awaitable<Result<proj::UserView>> register_user(Exchange& ex, NewUser&& use
     return h.is_ok();
   });
   if (!hashed) co_return internal_error("Password hashing failed");
+  co_return password_hash;
+}
+
+net::awaitable<Result<proj::UserView>> register_user(Exchange& ex, NewUser&& user) {
+  Service& s = ex.service;
+  if (Status st = check_password(user.password); !st) co_return st;
+  const PasswordHasher& hasher = s.hasher();
+  const std::string& password = user.password;
+  Result<std::string> hashed = co_await hash_password(s, password);
+  if (!hashed) co_return hashed.status();
+  std::string password_hash = std::move(hashed.value());
 
   cmd::RegisterUser command;
   command.username = user.username;
@@ -234,6 +242,32 @@ net::awaitable<Status> logout_refresh(Exchange& ex, const Principal& who, std::s
   cmd::CommandResult r = co_await s.submit(std::move(envelope));
   if (!r.status && r.status.code() == Code::kUnauthenticated) co_return invalid_refresh();
   co_return r.status;
+}
+
+net::awaitable<Result<proj::UserView>> update_account(Exchange& ex, int64_t user_id, AccountChange&& change,
+                                                      std::optional<uint64_t> expected_version) {
+  Service& s = ex.service;
+  cmd::UpdateAccount command;
+  command.profile = std::move(change.profile);
+  command.profile.user_id = user_id;
+  command.is_active = change.is_active;
+  command.is_superuser = change.is_superuser;
+  if (change.password) {
+    if (Status st = check_password(*change.password); !st) co_return st;
+    const std::string& password = *change.password;
+    Result<std::string> hashed = co_await hash_password(s, password);
+    if (!hashed) co_return hashed.status();
+    command.password_hash = std::move(hashed.value());
+  }
+  const int64_t actor = ex.caller ? ex.caller->user_id : 0;
+  if (actor == user_id && ex.caller) command.keep_session_id = ex.caller->session_id;
+  cmd::CommandEnvelope envelope = s.envelope(ex, std::move(command), actor);
+  envelope.expected_version = expected_version;
+  cmd::CommandResult r = co_await s.submit(std::move(envelope));
+  if (!r.status) co_return r.status;
+  auto view = s.models().user(user_id);
+  if (!view) co_return not_found("User not found");
+  co_return std::move(*view);
 }
 
 net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Principal& who,

@@ -109,6 +109,31 @@ net::awaitable<Status> logout(Exchange& ex, const Principal& who);
 // (InvalidArgument on field "refresh" otherwise, or when the token is invalid).
 net::awaitable<Status> logout_refresh(Exchange& ex, const Principal& who, std::string_view refresh_token);
 
+// A user-administration change of one account: the profile fields
+// `profile.fields` names, a new password (in clear: it is checked against
+// the rule and hashed here), and the active and superuser flags.
+struct AccountChange {
+  cmd::UpdateProfile profile;
+  std::optional<std::string> password;
+  std::optional<bool> is_active;
+  std::optional<bool> is_superuser;
+};
+
+// Hashes `password` with Argon2id on the blocking pool (never on an IO
+// thread or the writer). Internal when hashing fails.
+net::awaitable<Result<std::string>> hash_password(Service& service, const std::string& password);
+
+// Applies `change` to account `user_id` as the caller, all at once
+// (UpdateAccount): a new password must follow the password rule
+// (InvalidArgument on "password") and revokes the account's other sessions;
+// the caller's own session stays open when it is their own account. The
+// domain refuses flags sent by anyone but a superuser (Forbidden), a taken
+// username or email (kDuplicateUsername, kDuplicateEmail), and an unknown
+// or deleted account (NotFound), and a stale `expected_version` (the If-Match
+// version; kStaleVersion). Returns the account as it is afterwards.
+net::awaitable<Result<proj::UserView>> update_account(Exchange& ex, int64_t user_id, AccountChange&& change,
+                                                      std::optional<uint64_t> expected_version);
+
 // Applies a profile change to the caller's account (no change when
 // `change.fields` is empty). `expected_version` is the If-Match version.
 net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Principal& who,

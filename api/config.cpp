@@ -23,6 +23,9 @@ std::string ServerConfig::validate() const {
   if (reset_ttl_s < 1) return "--reset-ttl must be at least 1 second";
   if (smtp_port == 0) return "--smtp-port must be a port number";
   if (mail_from.find('@') == std::string::npos) return "--mail-from must be an email address";
+  for (const auto& [name, rule] : rate_policies)
+    if (rule.count < 1 || rule.window_s < 1)
+      return "--rate-policy " + name + ": a rule must allow at least 1 request per window of at least 1 second";
   return {};
 }
 

@@ -3,7 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
+
+#include "api/rate_limit.hpp"
 
 namespace almanac::api {
 
@@ -27,6 +31,10 @@ struct ServerConfig {
   bool rate_limits = true;
   uint32_t auth_per_minute = 5;          // per client IP, authentication routes
   uint32_t user_per_minute = 100;        // per user (per IP when anonymous), other routes
+  // The rules of the rate policies contracts and routes declare
+  // (RatePolicy), replaced by policy name: --rate-policy "admin=10/s+20".
+  // A name nothing declares is refused when the server starts.
+  std::map<std::string, RateRule, std::less<>> rate_policies;
 
   // Tokens.
   int64_t access_ttl_s = 3600;           // 1 hour
@@ -67,6 +75,9 @@ struct ServerConfig {
   // Where the links in mail point: a reset link is this followed by the
   // token. Empty: http://<listen address>/reset-password?token=
   std::string reset_link_base;
+  // WebSocket connections open at once from one client address, over every
+  // WebSocket endpoint; the next one is refused (0: no limit).
+  size_t ws_per_ip = 32;
 
   // The npm packages behind /docs and /redoc (a node_modules directory with
   // swagger-ui-dist/ and redoc/). Empty: the build's default (api/docs_pages.hpp).

@@ -249,7 +249,10 @@ FieldError PydanticV1Dialect::word(const Problem& p) const {
 ApiError PydanticV1Dialect::by_code(const Status& s) const {
   ApiError e = PydanticV2Dialect::by_code(s);
   if (s.reason() == Reason::kInvalidEmail)
-    for (FieldError& f : e.fields) f.type = "value_error.email";
+    for (FieldError& f : e.fields) {
+      f.msg = "value is not a valid email address";
+      f.type = "value_error.email";
+    }
   return e;
 }
 

@@ -32,7 +32,8 @@ class PydanticV1Dialect : public PydanticV2Dialect {
   FieldError word(const Problem& p) const override;
 
  protected:
-  // An email the domain refuses is Pydantic v1's value_error.email.
+  // An email the domain refuses is Pydantic v1's value_error.email, worded as
+  // its EmailStr words it.
   ApiError by_code(const Status& s) const override;
 };
 

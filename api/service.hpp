@@ -16,6 +16,7 @@
 #include <ostream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "api/config.hpp"
 #include "api/dialect.hpp"
@@ -109,6 +110,7 @@ class Service {
   // refuses jobs from then on. For a clean stop: call it before the writer
   // stops, so that the jobs' commands are still taken. Idempotent.
   void finish_background();
+  ConnectionLimiter& connections() { return connections_; }
 
   // The whole pipeline for one request from `client_ip`.
   net::awaitable<Response> handle(Request req, std::string client_ip);
@@ -156,6 +158,7 @@ class Service {
   Router router_;
   PasswordHasher hasher_;
   RateLimiter limiter_;
+  ConnectionLimiter connections_;   // open WebSocket connections per client address
   MediaStore media_;
   std::unique_ptr<net::thread_pool> blocking_;
   std::string origin_;                   // set before serving starts; read-only after

@@ -62,6 +62,7 @@ inline constexpr uint16_t kCloseGoingAway = 1001;     // the server is shutting 
 inline constexpr uint16_t kClosePolicy = 1008;        // refused after the handshake
 inline constexpr uint16_t kCloseTooBig = 1009;        // a client message over the read limit
 inline constexpr uint16_t kCloseInternal = 1011;      // the server could not go on (log read failed)
+inline constexpr uint16_t kCloseTryAgainLater = 1013; // refused for now (the per-address connection limit)
 inline constexpr uint16_t kCloseTooSlow = 4008;       // the outbound queue overflowed
 
 // The kernel send buffer of a WebSocket connection: small, so the outbound

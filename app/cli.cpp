@@ -211,7 +211,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       {"config", "A file of 'name = value' lines (names as the flags, without --)"},
       {"listen", "HOST:PORT to listen on (default 127.0.0.1:8000; port 0 picks a free one)"},
       {"threads", "IO threads (default: one per core)"},
-      {"rate-limits", "on|off (default on: 5/min per IP on auth routes, 100/min per user elsewhere)"},
+      {"rate-limits", "on|off (default on: 5/min per IP on auth routes, 100/min per user elsewhere, "
+                      "contracts' own policies where they declare one)"},
       {"auth-per-minute", "Requests per minute per client IP on authentication routes"},
       {"user-per-minute", "Requests per minute per user on other routes"},
       {"body-limit", "Largest request body in bytes (default 1048576)"},
@@ -222,6 +223,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       {"refresh-ttl", "Refresh token lifetime in seconds (default 604800)"},
       {"ws-queue-limit", "Messages queued for a slow WebSocket client before it is closed (default 1024)"},
       {"max-connections", "Open connections at once, HTTP and WebSocket; more are closed on accept (default 10000)"},
+      {"ws-per-ip", "WebSocket connections open at once from one client address (default 32; 0: no limit)"},
+      {"rate-policy", "Replace the rule of a contract's rate policy: NAME=COUNT/WINDOW[+BURST],... "
+                      "(e.g. admin=10/s+20, the default of the admin routes)"},
       {"expand-max-days", "Longest range /events/expanded/ accepts, in days (default 366)"},
       {"batch-max-events", "Most events one POST /api/events/batch may create (default 100)"},
       {"ws-ping-interval", "Seconds between the JSON pings of /ws/sync (default 15; fractions allowed)"},

@@ -4,6 +4,7 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -31,7 +32,7 @@ const char* const kSettingNames[] = {
     "web-assets",
     "expand-max-days", "batch-max-events",
     "ws-ping-interval", "ws-pong-timeout", "reset-ttl", "smtp-host", "smtp-port", "smtp-starttls",
-    "smtp-username", "smtp-password", "mail-from", "reset-link-base"};
+    "smtp-username", "smtp-password", "mail-from", "reset-link-base", "rate-policy", "ws-per-ip"};
 
 // Raises the soft open-file limit to the hard one (every connection is a
 // descriptor) and says when even that is short of --max-connections.
@@ -96,6 +97,22 @@ bool parse_seconds_ms(const std::string& v, int64_t& out_ms) {
   }
 }
 
+// Every policy the configuration names must be one a route declares.
+std::string check_rate_policies(const api::ServerConfig& config) {
+  if (config.rate_policies.empty()) return {};
+  api::Router router;
+  api::add_contracts(router, api::all_contracts());
+  const std::vector<std::string> declared = api::rate_policy_names(router);
+  for (const auto& [name, rule] : config.rate_policies) {
+    if (std::find(declared.begin(), declared.end(), name) != declared.end()) continue;
+    std::string known;
+    for (const auto& d : declared) known += (known.empty() ? "" : ", ") + d;
+    return "rate-policy: no route declares a policy named '" + name + "' (the policies are: " +
+           (known.empty() ? "none" : known) + ")";
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string build_config(const Settings& flags, api::ServerConfig& c) {
@@ -141,6 +158,11 @@ std::string build_config(const Settings& flags, api::ServerConfig& c) {
     else if (k == "refresh-ttl") ok = parse_number(v, c.refresh_ttl_s);
     else if (k == "ws-queue-limit") ok = parse_number(v, c.ws_queue_limit);
     else if (k == "max-connections") ok = parse_number(v, c.max_connections);
+    else if (k == "ws-per-ip") ok = parse_number(v, c.ws_per_ip);
+    else if (k == "rate-policy") {
+      if (std::string problem = api::parse_rate_policies(v, c.rate_policies); !problem.empty())
+        return "rate-policy: " + problem;
+    }
     else if (k == "expand-max-days") ok = parse_number(v, c.expand_max_days);
     else if (k == "batch-max-events") ok = parse_number(v, c.batch_max_events);
     else if (k == "anonymous-calendars") ok = parse_bool(v, c.anonymous_calendars);
@@ -181,6 +203,10 @@ struct AppendObserverGuard {
 int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
   api::ServerConfig config;
   if (std::string problem = build_config(flags, config); !problem.empty()) {
+    err << "almanac: " << problem << "\n";
+    return 2;
+  }
+  if (std::string problem = check_rate_policies(config); !problem.empty()) {
     err << "almanac: " << problem << "\n";
     return 2;
   }

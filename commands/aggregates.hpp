@@ -69,6 +69,7 @@ Status decide_command(Context& c, const ChangePassword& cmd);
 Status decide_command(Context& c, const SetSuperuser& cmd);
 Status decide_command(Context& c, const SetUserActive& cmd);
 Status decide_command(Context& c, const DeleteUser& cmd);
+Status decide_command(Context& c, const UpdateAccount& cmd);
 Status decide_command(Context& c, const StartSession& cmd);
 Status decide_command(Context& c, const RefreshSession& cmd);
 Status decide_command(Context& c, const EndSession& cmd);

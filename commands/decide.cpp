@@ -39,6 +39,8 @@ Target target_of(const WriteState& s, const CommandEnvelope& env) {
                              std::is_same_v<T, SetUserActive> ||
                              std::is_same_v<T, DeleteUser>) {
           return {{Category::User, c.user_id}};
+        } else if constexpr (std::is_same_v<T, UpdateAccount>) {
+          return {{Category::User, c.profile.user_id}};
         } else if constexpr (std::is_same_v<T, RefreshSession> ||
                              std::is_same_v<T, EndSession>) {
           return {{Category::Session, c.session_id}};

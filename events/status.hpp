@@ -42,6 +42,7 @@ enum class Reason {
   kUserGone,               // the account behind a token was deleted
   kInvalidResetToken,
   kIdempotencyKeyReused,   // the key was used for another request
+  kSelfDeletion,           // a superuser asked to delete their own account
   // versions
   kStaleVersion,           // If-Match names another version (or none we sent)
   // calendars and events

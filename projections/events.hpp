@@ -77,6 +77,10 @@ class EventsModel {
   const Identity* identity(int64_t id) const { return identities_.find(id); }
   // Ids of the events in a calendar, ascending.
   std::vector<int64_t> ids_in_calendar(int64_t calendar_id) const;
+  // Ids of the events `user` owns / holds an ACL entry on, ascending;
+  // nullptr when none.
+  const IdSet* owned_by(int64_t user) const { return by_owner_.find(user); }
+  const IdSet* shared_with(int64_t user) const { return shared_with_.find(user); }
   // Ids of the events `user` takes part in (ParticipantJoined), ascending;
   // nullptr when none.
   const IdSet* participating(int64_t user) const { return participating_.find(user); }

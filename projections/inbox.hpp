@@ -31,6 +31,8 @@ class InboxModel {
   Page<InboxItemView> query(const InboxQuery& q) const;
   // Of every item ever captured; nullptr for an id never captured.
   const Identity* identity(int64_t id) const { return identities_.find(id); }
+  // Ids of the owner's items, ascending; nullptr when none.
+  const IdSet* ids_of(int64_t owner_id) const { return by_owner_.find(owner_id); }
 
   size_t count() const { return items_.size(); }
   uint64_t digest() const;

@@ -174,6 +174,19 @@ Page<UserView> ReadModels::users(size_t skip, size_t limit) const {
   return m_->users.list(skip, limit);
 }
 
+FeedSeed ReadModels::feed_seed(int64_t user) const {
+  FeedSeed seed;
+  std::shared_lock lock(m_->lock);
+  auto copy = [](const IdSet* ids, std::vector<int64_t>& out) {
+    if (ids) out.assign(ids->begin(), ids->end());
+  };
+  copy(m_->events.owned_by(user), seed.owned_events);
+  copy(m_->events.shared_with(user), seed.shared_events);
+  copy(m_->calendars.ids_of(user), seed.calendars);
+  copy(m_->inbox.ids_of(user), seed.inbox_items);
+  return seed;
+}
+
 // ---- sessions ----------------------------------------------------------------
 
 std::optional<SessionView> ReadModels::session(int64_t id) const {

@@ -74,7 +74,11 @@ class ReadModels {
   std::optional<UserView> user_by_email(std::string_view email) const;        // any ASCII case
   // Username first, then email (login forms that accept either).
   std::optional<UserView> user_by_login(std::string_view username_or_email) const;
-  Page<UserView> users(size_t skip, size_t limit) const;  // live accounts, id order
+  // Live accounts in id order; the cost does not grow with `skip`.
+  Page<UserView> users(size_t skip, size_t limit) const;
+  // The aggregates a live feed of `user`'s domain events starts from
+  // (projections/user_feed.hpp).
+  FeedSeed feed_seed(int64_t user) const;
 
   // ---- sessions, password resets --------------------------------------------
   std::optional<SessionView> session(int64_t id) const;

@@ -60,6 +60,16 @@ struct UserView {
   std::optional<int64_t> last_login;  // recorded_at of the last UserLoggedIn
 };
 
+// What a live feed of one user's domain events starts from (UserFeed,
+// ReadModels::feed_seed): the ids of the aggregates that concern the user,
+// ascending.
+struct FeedSeed {
+  std::vector<int64_t> owned_events;
+  std::vector<int64_t> shared_events;   // an ACL entry of the user on another's event
+  std::vector<int64_t> calendars;
+  std::vector<int64_t> inbox_items;
+};
+
 struct SessionView {
   int64_t id = 0;
   uint64_t version = 0;           // of the stream (see above)

@@ -101,13 +101,15 @@ def make_server(almanac, tmp_path):
     """Starts servers; every one is stopped at the end of the test.
 
     make_server(*extra_args, data_dir=None). Rate limits are raised unless a test
-    passes its own --rate-limits/--auth-per-minute settings."""
+    passes its own --rate-limits/--auth-per-minute/--user-per-minute/--rate-policy settings."""
     started = []
 
     def make(*extra_args, data_dir=None):
         args = list(extra_args)
-        if not any(a.startswith(("--rate-limits", "--auth-per-minute", "--user-per-minute")) for a in args):
-            args += ["--auth-per-minute", "100000", "--user-per-minute", "100000"]
+        if not any(a.startswith(("--rate-limits", "--auth-per-minute", "--user-per-minute", "--rate-policy"))
+                   for a in args):
+            args += ["--auth-per-minute", "100000", "--user-per-minute", "100000",
+                     "--rate-policy", "admin=100000/s"]
         if "--bench-fast-hash" not in args:
             args.append("--bench-fast-hash")  # tests do not need a slow hash
         s = Server(almanac, data_dir or (tmp_path / f"data{len(started)}"), args)

@@ -228,7 +228,8 @@ TEST_CASE("domain refusals: by reason where the contract words them, else by cod
 
   const Status bad_email = invalid("Invalid email address", "email").because(Reason::kInvalidEmail);
   CHECK(body(admin_d(), admin_d().domain(bad_email)) ==
-        json{{"detail", {{{"loc", {"body", "email"}}, {"msg", "Invalid email address"}, {"type", "value_error.email"}}}}});
+        json{{"detail",
+              {{{"loc", {"body", "email"}}, {"msg", "value is not a valid email address"}, {"type", "value_error.email"}}}}});
   // flowstate's 422 also carries the message of the service's validation handler.
   CHECK(body(flow_d(), flow_d().domain(bad_email)) ==
         json{{"detail", {{{"loc", {"body", "email"}}, {"msg", "Invalid email address"}, {"type", "value_error"}}}},

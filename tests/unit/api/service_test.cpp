@@ -32,12 +32,16 @@ net::awaitable<Response> whoami(Exchange& ex) {
   co_return reply(ex, http::status::ok, {{"user", ex.caller ? ex.caller->user_id : 0}});
 }
 
+constexpr RatePolicy kProbeRate{"probe-fast", {.count = 2, .window_s = 1, .burst = 1}, RateKey::kClientIp};
+
 void add_probe_routes(Routes& routes) {
   routes.owns("/probe/");
   routes.get("/probe/anyone", whoami).anyone();
   routes.get("/probe/optional", whoami).optional_user();
   routes.get("/probe/user", whoami);
   routes.get("/probe/root", whoami).superuser();
+  routes.get("/probe/users/{user_id}", whoami).self_or_superuser("user_id");
+  routes.get("/probe/limited", whoami).anyone().rate(kProbeRate);
 }
 
 const Contract& probe() {
@@ -358,4 +362,72 @@ TEST_CASE("password reset: an expired secret is refused") {
   Response r = h.call(http::verb::post, "/users/reset-password", json{{"token", secret}, {"new_password", "brand-new-pass"}});
   CHECK(r.result() == http::status::bad_request);
   CHECK(body_of(r) == json{{"detail", "Invalid or expired password reset token"}});
+}
+
+TEST_CASE("self or superuser: the user the path names, or any id for a superuser") {
+  Harness h;
+  const std::string ada = h.signed_in("ada");   // user 1
+  const std::string bea = h.signed_in("bea");   // user 2
+  CHECK(body_of(h.get("/probe/users/1", ada)) == json{{"user", 1}});
+  Response r = h.get("/probe/users/2", ada);
+  CHECK(r.result() == http::status::forbidden);
+  CHECK(body_of(r) == json{{"detail", "Not enough permissions"}});
+  CHECK(h.get("/probe/users/99", ada).result() == http::status::forbidden);
+  // Text that is no id is the handler's to refuse (here it is let through).
+  CHECK(h.get("/probe/users/abc", ada).result() == http::status::ok);
+  CHECK(h.get("/probe/users/2").result() == http::status::unauthorized);
+
+  cmd::CommandEnvelope promote;
+  promote.command = cmd::SetSuperuser{2, true};
+  REQUIRE(h.writer().submit(std::move(promote)).get().status.is_ok());
+  CHECK(body_of(h.get("/probe/users/1", bea)) == json{{"user", 2}});
+  CHECK(body_of(h.get("/probe/users/99", bea)) == json{{"user", 2}});
+}
+
+TEST_CASE("rate policies: a route's own, a contract's, and configuration replacing one by name") {
+  SECTION("a route's policy: count + burst at once, per client IP, refilled over time") {
+    Harness h;
+    for (int i = 0; i < 3; ++i) {
+      Response r = h.get("/probe/limited");
+      CHECK(r.result() == http::status::ok);
+      CHECK(r["X-RateLimit-Limit"] == "3");
+      CHECK(r["X-RateLimit-Remaining"] == std::to_string(2 - i));
+    }
+    Response r = h.get("/probe/limited");
+    CHECK(r.result() == http::status::too_many_requests);
+    CHECK(body_of(r) == json{{"detail", "Too many requests"}});
+    CHECK(r[http::field::retry_after] == "2");
+    h.clock().advance(600'000);   // 2 a second: one more after half a second
+    CHECK(h.get("/probe/limited").result() == http::status::ok);
+    CHECK(h.get("/probe/limited").result() == http::status::too_many_requests);
+    // Other routes keep their own limits.
+    CHECK(h.get("/probe/optional")["X-RateLimit-Limit"] == "100");
+    CHECK(h.get("/health/live")["X-RateLimit-Limit"].empty());
+  }
+  SECTION("admin's routes count against its contract's policy, 10/s and a burst of 20") {
+    Harness h;
+    const std::string token = h.signed_in("ada");
+    Response r = h.get("/api/v1/users/1", token);
+    CHECK(r.result() == http::status::ok);
+    CHECK(r["X-RateLimit-Limit"] == "30");
+    CHECK(r["X-RateLimit-Remaining"] == "29");
+    // Its authentication routes keep the authentication limit.
+    r = h.call(http::verb::post, "/api/v1/auth/login", json{{"username", "ada"}, {"password", "securepass"}});
+    CHECK(r["X-RateLimit-Limit"] == "5");
+    for (int i = 0; i < 29; ++i) REQUIRE(h.get("/api/v1/users/1", token).result() == http::status::ok);
+    r = h.get("/api/v1/users/1", token);
+    CHECK(r.result() == http::status::too_many_requests);
+    CHECK(body_of(r) == json{{"detail", "Too many requests"}});
+  }
+  SECTION("configuration replaces a policy's rule by name") {
+    ServerConfig config;
+    config.rate_policies["admin"] = RateRule{1, 60, 0};
+    Harness h(config);
+    const std::string token = h.signed_in("ada");
+    CHECK(h.get("/api/v1/users/1", token)["X-RateLimit-Limit"] == "1");
+    CHECK(h.get("/api/v1/users/1", token).result() == http::status::too_many_requests);
+    CHECK(h.get("/probe/limited")["X-RateLimit-Limit"] == "3");
+    const std::vector<std::string> names = rate_policy_names(h.service().router());
+    CHECK(names == std::vector<std::string>{"admin", "probe-fast"});
+  }
 }
