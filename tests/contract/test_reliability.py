@@ -23,7 +23,8 @@ def test_kill_9_rounds_lose_no_acknowledged_write(almanac, tmp_path):
     s = run("crash.py", almanac, tmp_path, "--rounds", "3", "--seconds", "2")
     assert s["lost_writes"] == 0 and s["verify_passes"] == 3
     # Every kind of write was acknowledged at least once, so every kind was checked.
-    assert set(s["by_kind"]) == {"collab create", "collab edit", "gather create", "gather join", "mcal create", "registration"}
+    assert set(s["by_kind"]) == {"collab create", "collab edit", "gather create", "gather join", "mcal create",
+                                 "flowstate create", "admin edit", "registration"}
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small filesystem needs root")

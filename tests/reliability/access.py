@@ -4,7 +4,9 @@
 User A creates one of everything that has an id:
 - a private collab event and a notification about it;
 - an mcal calendar and an event in it;
-- a gathering, with a task and a poll.
+- a gathering, with a task and a poll;
+- a flowstate event and an inbox item.
+A's own account is the target of the user-administration routes.
 User B then calls every route of /openapi.json that takes an id, on A's ids,
 with a body that would be valid. Each call must be refused (401, 403 or 404;
 a 400 or 422 is counted apart, as it says nothing about access) and must not
@@ -132,7 +134,19 @@ def main():
         r.raise_for_status()
         poll = r.json()["id"]
 
+        r = s.post(f"{base}/api/events/", headers=a.mcal, json={
+            "title": "A's", "start_time": "2031-02-01T10:00:00Z", "end_time": "2031-02-01T11:00:00Z"})
+        r.raise_for_status()
+        flow_event = r.json()["id"]
+        r = s.post(f"{base}/api/inbox/", headers=a.mcal, json={"content": "A's"})
+        r.raise_for_status()
+        inbox_item = r.json()["id"]
+
         def id_for(contract, path, name):
+            if contract == "flowstate":
+                return {"event_id": flow_event, "item_id": inbox_item}.get(name, 1)
+            if contract == "admin":
+                return {"user_id": a.collab_id}.get(name, 1)
             if contract == "collab":
                 return {"event_id": event, "user_id": a_user, "notification_id": note}.get(name, 1)
             if contract == "mcal":
@@ -144,7 +158,7 @@ def main():
             return 1
 
         tokens = {"collab": b.collab, "gather": b.gather, "mcal": b.mcal, "native": b.mcal,
-                  "flowstate": b.mcal, "admin": b.mcal}
+                  "flowstate": b.mcal, "admin": b.collab}
         spec = s.get(f"{base}/openapi.json").json()
         tried = 0
         for path, item in spec["paths"].items():
@@ -168,7 +182,7 @@ def main():
                     if r.status_code >= 500:
                         failures.append(f"{where}: {r.status_code}")
                     continue
-                if r.status_code in (401, 403, 404):
+                if r.status_code in (401, 403, 404, 426):  # 426: a WebSocket route serves no HTTP
                     refused[r.status_code] = refused.get(r.status_code, 0) + 1
                 elif r.status_code in (400, 422):
                     validation_first.append(f"{where}: {r.status_code} {r.text[:100]}")
@@ -198,7 +212,8 @@ def main():
             "garbage": "not.a.token",
         }
         forged["a refresh token as access"] = b.collab_refresh
-        probes = {"collab": "/api/events", "gather": "/api/v1/events/", "mcal": "/calendars/", "identity": "/users/me"}
+        probes = {"collab": "/api/events", "gather": "/api/v1/events/", "mcal": "/calendars/", "identity": "/users/me",
+                  "flowstate": "/api/inbox/", "admin": f"/api/v1/users/{b.collab_id}"}
         token_results = {}
         for what, token in forged.items():
             for contract, route in probes.items():

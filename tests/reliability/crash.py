@@ -3,7 +3,8 @@
 
 Several connections drive mixed commands of every contract the server hosts
 (registrations, collab events and their edits, gatherings and joins, mcal
-events) and record every answer the server acknowledged. Each round the
+events, flowstate events, admin profile edits) and record every answer the
+server acknowledged. Each round the
 server is killed with SIGKILL mid-load; `almanac verify` must pass on the data
 directory, the server restarts on it, and every write acknowledged so far must
 be there with the acknowledged content. An edit that was in flight at the kill
@@ -16,6 +17,7 @@ fails. Usage: tests/reliability/crash.py [--almanac PATH] [--rounds N] ...
 that is removed afterwards (unless --keep)."""
 import argparse
 import concurrent.futures
+import datetime
 import json
 import random
 import shutil
@@ -57,6 +59,11 @@ class Ledger:
             self.titled[(kind, rid)] = {"token": token, "acked": title, "pending": []}
             self.tally(kind + " create")
 
+    def track(self, kind, rid, token, value):
+        """Something that exists already and will be edited (not itself a write)."""
+        with self.lock:
+            self.titled[(kind, rid)] = {"token": token, "acked": value, "pending": []}
+
     def editing(self, kind, rid, title):
         with self.lock:
             self.titled[(kind, rid)]["pending"].append(title)
@@ -78,6 +85,12 @@ class Ledger:
         with self.lock:
             self.joined.append((gid, uid, token))
             self.tally("gather join")
+
+
+def minute(n, seconds=0):
+    """The n-th minute after 2031-01-01 (flowstate refuses overlapping events of one user)."""
+    t = datetime.datetime(2031, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(minutes=n, seconds=seconds)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Worker:
@@ -102,6 +115,7 @@ class Worker:
         r.raise_for_status()
         self.collab = {"Authorization": "Bearer " + r.json()["access_token"]}
         self.collab_refresh = r.json()["refresh_token"]
+        self.ledger.track("admin", self.collab_id, self.collab, None)  # its full name, edited below
         u = self.name("ga")
         r = s.post(f"{base}/api/v1/auth/register/", json={"username": u, "email": f"{u}@example.com", "password": PASSWORD,
                                                          "first_name": "Crash", "last_name": "Test"}, timeout=TIMEOUT)
@@ -149,6 +163,18 @@ class Worker:
                 r = s.post(f"{base}/api/v1/events/{gid}/join/", headers=self.gather, timeout=TIMEOUT)
                 if r.status_code in (200, 201):
                     self.ledger.joined_one(gid, self.gather_id, self.gather)
+        elif op < 0.75:
+            title = self.name("flow ")
+            r = s.post(f"{base}/api/events/", headers=self.mcal, timeout=TIMEOUT,
+                       json={"title": title, "start_time": minute(self.seq), "end_time": minute(self.seq, 30)})
+            if r.status_code == 201:
+                self.ledger.created("flowstate", r.json()["id"], self.mcal, title)
+        elif op < 0.8:
+            name = self.name("full name ")
+            self.ledger.editing("admin", self.collab_id, name)
+            r = s.put(f"{base}/api/v1/users/{self.collab_id}", headers=self.collab, json={"full_name": name}, timeout=TIMEOUT)
+            if r.status_code == 200:
+                self.ledger.edited("admin", self.collab_id, name)
         elif op < 0.85:
             title = self.name("mcal ")
             r = s.post(f"{base}/calendars/{self.calendar}/events/", headers=self.mcal, timeout=TIMEOUT,
@@ -182,7 +208,9 @@ def drive(workers, base, stop):
 def check(base, ledger):
     """Every acknowledged write, as it was acknowledged (or as an unanswered edit left it)."""
     lost = []
-    paths = {"collab": "/api/events/{}", "gather": "/api/v1/events/{}/", "mcal": "/events/{}/"}
+    paths = {"collab": "/api/events/{}", "gather": "/api/v1/events/{}/", "mcal": "/events/{}/",
+             "flowstate": "/api/events/{}", "admin": "/api/v1/users/{}"}
+    fields = {"admin": "full_name"}
     with ledger.lock:
         titled = [(k, dict(v, pending=list(v["pending"]))) for k, v in ledger.titled.items()]
         users, joined = list(ledger.users), list(ledger.joined)
@@ -192,7 +220,7 @@ def check(base, ledger):
         r = requests.get(base + paths[kind].format(rid), headers=entry["token"], timeout=30)
         if r.status_code != 200:
             return f"{kind} {rid}: {r.status_code} {r.text[:120]}"
-        title = r.json()["title"]
+        title = r.json()[fields.get(kind, "title")]
         if title != entry["acked"] and title not in entry["pending"]:
             return f"{kind} {rid}: title {title!r}, acknowledged {entry['acked']!r}"
         return None
