@@ -15,7 +15,8 @@ Writes do not resume without a restart: after a failed WAL write RocksDB
 keeps refusing writes, and the server's writer has already decided later
 commands against state that holds the failed one.
 
-Prints a summary; exits 1 on any failed check and 2 when not run as root.
+Prints a summary; exits 1 on any failed check and 2 when it cannot mount
+(not root, or a container that forbids it).
 Usage: tests/reliability/disk_full.py [--almanac PATH] [--size-mb N]."""
 import argparse
 import json
@@ -46,7 +47,12 @@ def main():
     work = tempfile.mkdtemp(prefix="almanac-disk-full-")
     mnt, log = f"{work}/mnt", f"{work}/server.log"
     os.mkdir(mnt)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={args.size_mb}m", "tmpfs", mnt], check=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={args.size_mb}m", "tmpfs", mnt],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        print(f"disk_full: cannot mount a small filesystem here: {mounted.stderr.strip()}", file=sys.stderr)
+        shutil.rmtree(work, ignore_errors=True)
+        return 2
     failures = []
     summary = {}
     server = None
