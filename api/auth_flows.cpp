@@ -1,9 +1,11 @@
 #include "api/auth_flows.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include "api/fields.hpp"
 #include "api/identity.hpp"
+#include "api/mailer.hpp"
 
 namespace almanac::api::auth {
 
@@ -83,10 +85,11 @@ Status check_password(std::string_view password) {
   return Status::ok();
 }
 
-void password_rule(std::string_view password, const Loc& base, std::vector<Problem>& problems) {
+void password_rule(std::string_view password, const Loc& base, std::vector<Problem>& problems,
+                   std::string_view field) {
   if (Status st = check_password(password); !st) {
     Loc loc = base;
-    loc.push_back(st.field());
+    loc.emplace_back(field);
     problems.push_back(Problem::because(std::move(loc), st.message()));
   }
 }
@@ -103,13 +106,10 @@ const Model<LoginForm>& login_form() {
   return m;
 }
 
-net::awaitable<Result<proj::UserView>> register_user(Exchange& ex, NewUser&& user) {
-  Service& s = ex.service;
-  if (Status st = check_password(user.password); !st) co_return st;
-  // The blocking jobs capture only references into this frame, which
-  // outlives them: a job must not own anything it would destroy on the pool.
+net::awaitable<Result<std::string>> hash_password(Service& s, const std::string& password) {
+  // The blocking job captures only references into this frame, which
+  // outlives it: a job must not own anything it would destroy on the pool.
   const PasswordHasher& hasher = s.hasher();
-  const std::string& password = user.password;
   // The job returns a plain bool and leaves the hash in this frame: a
   // non-trivial result type through run_blocking corrupted the heap under
   // load with this compiler's coroutines.
@@ -120,6 +120,17 @@ net::awaitable<Result<proj::UserView>> register_user(Exchange& ex, NewUser&& use
     return h.is_ok();
   });
   if (!hashed) co_return internal_error("Password hashing failed");
+  co_return password_hash;
+}
+
+net::awaitable<Result<proj::UserView>> register_user(Exchange& ex, NewUser&& user) {
+  Service& s = ex.service;
+  if (Status st = check_password(user.password); !st) co_return st;
+  const PasswordHasher& hasher = s.hasher();
+  const std::string& password = user.password;
+  Result<std::string> hashed = co_await hash_password(s, password);
+  if (!hashed) co_return hashed.status();
+  std::string password_hash = std::move(hashed.value());
 
   cmd::RegisterUser command;
   command.username = user.username;
@@ -188,32 +199,11 @@ net::awaitable<Result<SignedIn>> login(Exchange& ex, std::string_view username_o
   co_return SignedIn{fresh ? std::move(*fresh) : std::move(*user), std::move(tokens.value())};
 }
 
-net::awaitable<Result<Tokens>> refresh(Exchange& ex, std::string_view refresh_token, RefreshMode mode) {
+net::awaitable<Result<Tokens>> refresh(Exchange& ex, std::string_view refresh_token) {
   Service& s = ex.service;
   const int64_t now_us = s.clock().now_us();
   auto claims = s.tokens().verify(refresh_token, TokenClaims::kRefresh, now_us / kUsPerS);
   if (!claims) co_return claims.status().reason() == Reason::kTokenExpired ? claims.status() : bad_refresh();
-
-  if (mode == RefreshMode::kKeep) {
-    auto session = s.models().session(claims->session_id);
-    if (session && !session->ended && session->user_id == claims->user_id &&
-        session->refresh_jti == claims->jti && now_us < session->expires_at) {
-      auto user = s.models().user(claims->user_id);
-      if (!user) co_return bad_refresh(Reason::kUserGone);
-      if (!user->is_active) co_return unauthenticated("Account disabled").because(Reason::kAccountDisabled);
-      Tokens t;
-      t.user_id = claims->user_id;
-      t.session_id = claims->session_id;
-      t.refresh = std::string(refresh_token);
-      t.refresh_expires_at = claims->expires_at;
-      t.access_expires_at = now_us / kUsPerS + s.config().access_ttl_s;
-      t.access = s.tokens().issue(
-          {TokenClaims::kAccess, t.user_id, t.session_id, random_token_id(), t.access_expires_at});
-      co_return t;
-    }
-    // Not the current token: RefreshSession below decides whether it is a
-    // reused one (which revokes the session) or merely invalid.
-  }
 
   cmd::RefreshSession command;
   command.session_id = claims->session_id;
@@ -254,6 +244,32 @@ net::awaitable<Status> logout_refresh(Exchange& ex, const Principal& who, std::s
   co_return r.status;
 }
 
+net::awaitable<Result<proj::UserView>> update_account(Exchange& ex, int64_t user_id, AccountChange&& change,
+                                                      std::optional<uint64_t> expected_version) {
+  Service& s = ex.service;
+  cmd::UpdateAccount command;
+  command.profile = std::move(change.profile);
+  command.profile.user_id = user_id;
+  command.is_active = change.is_active;
+  command.is_superuser = change.is_superuser;
+  if (change.password) {
+    if (Status st = check_password(*change.password); !st) co_return st;
+    const std::string& password = *change.password;
+    Result<std::string> hashed = co_await hash_password(s, password);
+    if (!hashed) co_return hashed.status();
+    command.password_hash = std::move(hashed.value());
+  }
+  const int64_t actor = ex.caller ? ex.caller->user_id : 0;
+  if (actor == user_id && ex.caller) command.keep_session_id = ex.caller->session_id;
+  cmd::CommandEnvelope envelope = s.envelope(ex, std::move(command), actor);
+  envelope.expected_version = expected_version;
+  cmd::CommandResult r = co_await s.submit(std::move(envelope));
+  if (!r.status) co_return r.status;
+  auto view = s.models().user(user_id);
+  if (!view) co_return not_found("User not found");
+  co_return std::move(*view);
+}
+
 net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Principal& who,
                                                       cmd::UpdateProfile&& change,
                                                       std::optional<uint64_t> expected_version) {
@@ -273,6 +289,83 @@ net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Princi
   auto view = s.models().user(who.user_id);
   if (!view) co_return not_found("User not found");
   co_return std::move(*view);
+}
+
+// ---- password reset --------------------------------------------------------------
+
+namespace {
+
+Status bad_reset() {
+  return invalid("Invalid or expired password reset token", "token").because(Reason::kInvalidResetToken);
+}
+
+std::string minutes_text(int64_t seconds) {
+  const int64_t minutes = std::max<int64_t>(1, seconds / 60);
+  return std::to_string(minutes) + (minutes == 1 ? " minute" : " minutes");
+}
+
+}  // namespace
+
+std::string reset_link_base(const Service& service) {
+  const ServerConfig& config = service.config();
+  if (!config.reset_link_base.empty()) return config.reset_link_base;
+  return service.origin() + "/reset-password?token=";
+}
+
+void request_password_reset(Service& service, std::string email) {
+  Service* s = &service;
+  s->in_background([s, email = std::move(email)] {
+    auto user = s->models().user_by_email(email);
+    if (!user || user->deleted || !user->is_active) return;  // nothing to tell anyone
+    const std::string secret = random_secret();
+    const int64_t ttl_s = s->config().reset_ttl_s;
+    cmd::CommandEnvelope envelope;
+    envelope.command = cmd::RequestPasswordReset{user->id, secret_hash(secret), s->clock().now_us() + ttl_s * kUsPerS};
+    envelope.actor_id = 0;  // nobody is signed in: the request is the server's
+    envelope.correlation_id = random_token_id();
+    cmd::CommandResult r = s->writer().submit(std::move(envelope)).get();
+    if (!r.status) {
+      s->notice("password reset for user " + std::to_string(user->id) + " not recorded: " + r.status.message());
+      return;
+    }
+    Mail mail;
+    mail.to = user->email;
+    mail.subject = "Reset your password";
+    mail.text = "Hello " + user->username + ",\n\n" +
+                "someone asked to reset the password of your account. To choose a new one, open this link:\n\n" +
+                reset_link_base(*s) + secret + "\n\n" + "The link works once, for " + minutes_text(ttl_s) +
+                ". If you did not ask for it, ignore this message: your password stays as it is.\n";
+    Result<std::string> sent = s->mailer().send(mail);
+    if (sent)
+      s->notice("password reset mail for user " + std::to_string(user->id) + " delivered to " + *sent);
+    else
+      s->notice("password reset mail for user " + std::to_string(user->id) + " not delivered: " +
+                sent.status().message());
+  });
+}
+
+net::awaitable<Status> reset_password(Exchange& ex, std::string&& secret, std::string&& new_password) {
+  Service& s = ex.service;
+  const std::string hash = secret_hash(secret);
+  // The domain decides; this only spares an Argon2id hash for a secret that
+  // cannot work.
+  auto reset = s.models().password_reset(hash);
+  if (!reset || reset->used || s.clock().now_us() >= reset->expires_at) co_return bad_reset();
+  if (Status st = check_password(new_password); !st) co_return invalid(st.message(), "new_password");
+
+  const PasswordHasher& hasher = s.hasher();
+  const std::string& password = new_password;
+  std::string password_hash;
+  bool hashed = co_await s.run_blocking([&hasher, &password, &password_hash] {
+    auto h = hasher.hash(password);
+    if (h) password_hash = std::move(h.value());
+    return h.is_ok();
+  });
+  if (!hashed) co_return internal_error("Password hashing failed");
+  cmd::CompletePasswordReset command{hash, std::move(password_hash)};
+  cmd::CommandEnvelope envelope = s.envelope(ex, std::move(command), 0);
+  cmd::CommandResult r = co_await s.submit(std::move(envelope));
+  co_return r.status;
 }
 
 }  // namespace almanac::api::auth

@@ -36,8 +36,9 @@ inline constexpr size_t kMaxPasswordLength = 128;
 
 // InvalidArgument (field "password") when `password` breaks the rule.
 Status check_password(std::string_view password);
-// The rule as a problem at base + "password".
-void password_rule(std::string_view password, const Loc& base, std::vector<Problem>& problems);
+// The rule as a problem at base + `field`.
+void password_rule(std::string_view password, const Loc& base, std::vector<Problem>& problems,
+                   std::string_view field = "password");
 
 // What a contract gathered from a registration form.
 struct NewUser {
@@ -94,20 +95,11 @@ net::awaitable<Result<Tokens>> start_session(Exchange& ex, const proj::UserView&
 net::awaitable<Result<SignedIn>> login(Exchange& ex, std::string_view username_or_email,
                                        std::string_view password);
 
-enum class RefreshMode {
-  // A new refresh token replaces the presented one (RefreshSession); the
-  // presented one becomes a reused token that revokes the session.
-  kRotate,
-  // For clients that keep their refresh token: the presented token must be
-  // the session's current one and stays so; only an access token is issued.
-  // A rotated-out token is still reuse and revokes the session.
-  kKeep,
-};
-
-// Issues tokens for the session of a refresh token. Unauthenticated when the
-// token is invalid, expired, of another kind, its session ended, or reused.
-// With kKeep, Tokens::refresh is the presented token.
-net::awaitable<Result<Tokens>> refresh(Exchange& ex, std::string_view refresh_token, RefreshMode mode);
+// Rotates the refresh token of a session: issues a new refresh token (and an
+// access token); the presented one becomes a reused token, and presenting
+// it again revokes the session. Unauthenticated when the token is invalid,
+// expired, of another kind, its session ended, or reused.
+net::awaitable<Result<Tokens>> refresh(Exchange& ex, std::string_view refresh_token);
 
 // Ends the caller's session (EndSession): its access and refresh tokens stop
 // working at once.
@@ -117,10 +109,62 @@ net::awaitable<Status> logout(Exchange& ex, const Principal& who);
 // (InvalidArgument on field "refresh" otherwise, or when the token is invalid).
 net::awaitable<Status> logout_refresh(Exchange& ex, const Principal& who, std::string_view refresh_token);
 
+// A user-administration change of one account: the profile fields
+// `profile.fields` names, a new password (in clear: it is checked against
+// the rule and hashed here), and the active and superuser flags.
+struct AccountChange {
+  cmd::UpdateProfile profile;
+  std::optional<std::string> password;
+  std::optional<bool> is_active;
+  std::optional<bool> is_superuser;
+};
+
+// Hashes `password` with Argon2id on the blocking pool (never on an IO
+// thread or the writer). Internal when hashing fails.
+net::awaitable<Result<std::string>> hash_password(Service& service, const std::string& password);
+
+// Applies `change` to account `user_id` as the caller, all at once
+// (UpdateAccount): a new password must follow the password rule
+// (InvalidArgument on "password") and revokes the account's other sessions;
+// the caller's own session stays open when it is their own account. The
+// domain refuses flags sent by anyone but a superuser (Forbidden), a taken
+// username or email (kDuplicateUsername, kDuplicateEmail), and an unknown
+// or deleted account (NotFound), and a stale `expected_version` (the If-Match
+// version; kStaleVersion). Returns the account as it is afterwards.
+net::awaitable<Result<proj::UserView>> update_account(Exchange& ex, int64_t user_id, AccountChange&& change,
+                                                      std::optional<uint64_t> expected_version);
+
 // Applies a profile change to the caller's account (no change when
 // `change.fields` is empty). `expected_version` is the If-Match version.
 net::awaitable<Result<proj::UserView>> update_profile(Exchange& ex, const Principal& who,
                                                       cmd::UpdateProfile&& change,
                                                       std::optional<uint64_t> expected_version);
+
+// ---- password reset --------------------------------------------------------------
+//
+// A reset secret (random_secret(), 256 bits) reaches the account's owner only
+// by mail; the log holds its hash (secret_hash()). It is good for one use,
+// until config.reset_ttl_s after it was issued.
+
+// Starts a password reset for the live, active account with `email` (any
+// ASCII case) and returns at once: everything else runs on the background
+// thread (Service::in_background), so a caller answers alike, and as fast,
+// for a known and an unknown address. There, for a known account, the
+// secret's hash is recorded (RequestPasswordReset) and the link, the
+// configured base followed by the secret, is mailed to the account's
+// address; a notice says where the mail went, or why it did not.
+void request_password_reset(Service& service, std::string email);
+
+// The base of reset links: config.reset_link_base, else the server's own
+// address (Service::origin()) followed by "/reset-password?token=".
+std::string reset_link_base(const Service& service);
+
+// Completes a reset with the secret from the mail: checks the new password
+// (InvalidArgument on "new_password"), hashes it on the blocking pool and
+// submits CompletePasswordReset, which changes the password and ends every
+// open session of the account in one append. A secret that is unknown,
+// used or expired is InvalidArgument with Reason::kInvalidResetToken,
+// answered before any hashing.
+net::awaitable<Status> reset_password(Exchange& ex, std::string&& secret, std::string&& new_password);
 
 }  // namespace almanac::api::auth

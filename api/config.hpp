@@ -3,7 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
+
+#include "api/rate_limit.hpp"
 
 namespace almanac::api {
 
@@ -19,11 +23,18 @@ struct ServerConfig {
   int read_timeout_s = 30;               // a request must arrive whole within this
   int idle_timeout_s = 75;               // a keep-alive connection idle this long is closed
   uint32_t max_requests_per_connection = 10000;
+  // Open connections (HTTP and WebSocket) at once; one more is closed as soon as
+  // it is accepted, so idle or slow clients cannot take every descriptor.
+  uint32_t max_connections = 10000;
 
   // Rate limits (the collab document's defaults).
   bool rate_limits = true;
   uint32_t auth_per_minute = 5;          // per client IP, authentication routes
   uint32_t user_per_minute = 100;        // per user (per IP when anonymous), other routes
+  // The rules of the rate policies contracts and routes declare
+  // (RatePolicy), replaced by policy name: --rate-policy "admin=10/s+20".
+  // A name nothing declares is refused when the server starts.
+  std::map<std::string, RateRule, std::less<>> rate_policies;
 
   // Tokens.
   int64_t access_ttl_s = 3600;           // 1 hour
@@ -42,8 +53,31 @@ struct ServerConfig {
   // inclusive), one query may ask for; longer ranges are refused with 400.
   uint32_t expand_max_days = 366;
 
+  // collab POST /api/events/batch: the most events one batch may hold (more: 400).
+  uint32_t batch_max_events = 100;
+
   // WebSocket sessions: messages queued for a slow client before it is closed.
   size_t ws_queue_limit = 1024;
+  // Endpoints with a JSON heartbeat (flowstate's /ws/sync): a ping every
+  // interval; no pong within the timeout of an unanswered ping closes the
+  // connection. Milliseconds (the settings are seconds, fractions allowed).
+  int64_t ws_ping_interval_ms = 15'000;
+  int64_t ws_pong_timeout_ms = 45'000;
+
+  // Outgoing mail (password-reset links). Without an SMTP host, each message
+  // is written as an .eml file into <data_dir>/outbox/ instead.
+  std::string smtp_host;
+  uint16_t smtp_port = 587;
+  bool smtp_starttls = true;             // require STARTTLS (off: plain SMTP, e.g. a local relay)
+  std::string smtp_username;             // empty: no authentication
+  std::string smtp_password;
+  std::string mail_from = "almanac@localhost";
+  // Where the links in mail point: a reset link is this followed by the
+  // token. Empty: http://<listen address>/reset-password?token=
+  std::string reset_link_base;
+  // WebSocket connections open at once from one client address, over every
+  // WebSocket endpoint; the next one is refused (0: no limit).
+  size_t ws_per_ip = 32;
 
   // The npm packages behind /docs and /redoc (a node_modules directory with
   // swagger-ui-dist/ and redoc/). Empty: the build's default (api/docs_pages.hpp).

@@ -29,5 +29,8 @@ Response make_empty(const Request& req, http::status status);
 
 // Decodes %XX and '+' in a form or query component.
 std::string url_decode(std::string_view s);
+// Encodes a query component as HTML forms do: letters, digits and "-._~"
+// stay, a space becomes '+', every other byte %XX.
+std::string url_encode(std::string_view s);
 
 }  // namespace almanac::api

@@ -15,6 +15,7 @@
 #include "api/dialect.hpp"
 #include "api/http.hpp"
 #include "api/identity.hpp"
+#include "api/rate_limit.hpp"
 #include "events/status.hpp"
 
 namespace almanac::api {
@@ -33,6 +34,9 @@ struct Contract {
   const Dialect& dialect;
   void (*add_routes)(Routes& routes);
   AnonymousUser anonymous = nullptr;
+  // The rate limit of its routes that keep the general one (Limit::kGeneral
+  // without a policy of their own); nullptr: the general limit.
+  const RatePolicy* rate_policy = nullptr;
 };
 
 }  // namespace almanac::api

@@ -40,6 +40,7 @@ ApiError Dialect::refusal(Refusal kind, std::string detail) const {
     case Refusal::kUnsupportedMediaType: return plain(http::status::unsupported_media_type, std::move(detail));
     case Refusal::kSuperuserRequired: return plain(http::status::forbidden, "Not enough permissions");
     case Refusal::kUpgradeRequired: return plain(http::status::upgrade_required, std::move(detail));
+    case Refusal::kTooManyConnections: return plain(http::status::too_many_requests, std::move(detail));
     case Refusal::kInternal: return plain(http::status::internal_server_error, "Internal server error");
     case Refusal::kUnavailable: return plain(http::status::service_unavailable, std::move(detail));
   }

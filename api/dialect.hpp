@@ -109,6 +109,7 @@ enum class Refusal {
   kUnsupportedMediaType,  // detail: the types the route takes
   kSuperuserRequired,
   kUpgradeRequired,       // a WebSocket endpoint asked without the upgrade
+  kTooManyConnections,    // detail: the per-address WebSocket connection limit
   kInternal,
   kUnavailable,           // detail: what to do
 };

@@ -25,6 +25,14 @@ std::string or_list(const std::vector<std::string>& allowed) {
 
 bool is_body(const Problem& p) { return p.loc.size() == 1 && p.loc[0] == "body"; }
 
+// A location without its first part (body, query, path), dotted: "events.1.title".
+std::string field_path(const std::vector<std::string>& loc) {
+  if (loc.size() <= 1) return loc.empty() ? std::string() : loc[0];
+  std::string out;
+  for (size_t i = 1; i < loc.size(); ++i) out += (i > 1 ? "." : "") + loc[i];
+  return out;
+}
+
 // A problem worded `msg` with machine type `type`.
 FieldError worded(const Problem& p, std::string msg, std::string type) {
   return {p.loc, std::move(msg), std::move(type)};
@@ -241,7 +249,10 @@ FieldError PydanticV1Dialect::word(const Problem& p) const {
 ApiError PydanticV1Dialect::by_code(const Status& s) const {
   ApiError e = PydanticV2Dialect::by_code(s);
   if (s.reason() == Reason::kInvalidEmail)
-    for (FieldError& f : e.fields) f.type = "value_error.email";
+    for (FieldError& f : e.fields) {
+      f.msg = "value is not a valid email address";
+      f.type = "value_error.email";
+    }
   return e;
 }
 
@@ -251,8 +262,7 @@ json CodedDetailDialect::body(const ApiError& e) const {
   json detail = {{"code", e.code.empty() ? upper_code(e.status) : e.code}, {"message", e.message}};
   if (!e.fields.empty()) {
     json errors = json::array();
-    for (const auto& f : e.fields)
-      errors.push_back({{"field", f.loc.empty() ? "" : f.loc.back()}, {"message", f.msg}});
+    for (const auto& f : e.fields) errors.push_back({{"field", field_path(f.loc)}, {"message", f.msg}});
     detail["errors"] = std::move(errors);
   }
   for (auto& [k, v] : e.extra.items()) detail[k] = v;

@@ -8,7 +8,8 @@
 //                       and types ("field required", "value_error.missing")
 //   CodedDetailDialect  a FastAPI service whose handlers wrap every error (collab):
 //                       {"detail": {"code", "message", "errors": [{"field", "message"}]}},
-//                       validation 400 with Pydantic v2's wording
+//                       validation 400 with Pydantic v2's wording; a nested field is
+//                       named by its dotted path ("events.1.title")
 //   DrfDialect          Django REST framework (gather):
 //                       {"error", "message", "details": {field: [...]}, "timestamp"},
 //                       validation 400 with DRF's wording
@@ -31,7 +32,8 @@ class PydanticV1Dialect : public PydanticV2Dialect {
   FieldError word(const Problem& p) const override;
 
  protected:
-  // An email the domain refuses is Pydantic v1's value_error.email.
+  // An email the domain refuses is Pydantic v1's value_error.email, worded as
+  // its EmailStr words it.
   ApiError by_code(const Status& s) const override;
 };
 

@@ -61,7 +61,7 @@ int hex_value(char c) {
 
 Spec<std::string> text() {
   return Spec<std::string>(ValueType::kString, {{"type", "string"}},
-                           [](const json& j, bool, Problem& p) -> std::optional<std::string> {
+                           [](const json& j, bool, Problem& p, std::vector<Problem>&) -> std::optional<std::string> {
                              if (!j.is_string()) return wrong_type<std::string>(j, p);
                              return j.get<std::string>();
                            });
@@ -69,7 +69,7 @@ Spec<std::string> text() {
 
 Spec<int64_t> integer() {
   return Spec<int64_t>(ValueType::kInteger, {{"type", "integer"}},
-                       [](const json& j, bool text, Problem& p) -> std::optional<int64_t> {
+                       [](const json& j, bool text, Problem& p, std::vector<Problem>&) -> std::optional<int64_t> {
                          if (text && j.is_string())
                            if (auto v = integer_text(j.get_ref<const std::string&>())) return v;
                          if (j.is_number_integer()) {
@@ -84,7 +84,7 @@ Spec<int64_t> integer() {
 
 Spec<double> number() {
   return Spec<double>(ValueType::kNumber, {{"type", "number"}},
-                      [](const json& j, bool text, Problem& p) -> std::optional<double> {
+                      [](const json& j, bool text, Problem& p, std::vector<Problem>&) -> std::optional<double> {
                         if (j.is_number()) return j.get<double>();
                         if (text && j.is_string()) {
                           const std::string& s = j.get_ref<const std::string&>();
@@ -99,7 +99,7 @@ Spec<double> number() {
 
 Spec<bool> boolean() {
   return Spec<bool>(ValueType::kBoolean, {{"type", "boolean"}},
-                    [](const json& j, bool text, Problem& p) -> std::optional<bool> {
+                    [](const json& j, bool text, Problem& p, std::vector<Problem>&) -> std::optional<bool> {
                       if (j.is_boolean()) return j.get<bool>();
                       if (text && j.is_string()) {
                         const std::string& s = j.get_ref<const std::string&>();
@@ -114,7 +114,7 @@ Spec<bool> boolean() {
 
 Spec<ev::Uuid> uuid() {
   return Spec<ev::Uuid>(ValueType::kUuid, {{"type", "string"}, {"format", "uuid"}},
-                        [](const json& j, bool, Problem& p) -> std::optional<ev::Uuid> {
+                        [](const json& j, bool, Problem& p, std::vector<Problem>&) -> std::optional<ev::Uuid> {
                           if (j.is_string())
                             if (auto u = parse_uuid(j.get_ref<const std::string&>())) return u;
                           return wrong_type<ev::Uuid>(j, p);
@@ -123,7 +123,7 @@ Spec<ev::Uuid> uuid() {
 
 Spec<std::string> email() {
   return Spec<std::string>(ValueType::kEmail, {{"type", "string"}, {"format", "email"}},
-                           [](const json& j, bool, Problem& p) -> std::optional<std::string> {
+                           [](const json& j, bool, Problem& p, std::vector<Problem>&) -> std::optional<std::string> {
                              if (!j.is_string()) {
                                p.kind = Problem::kType;
                                p.type = ValueType::kString;
@@ -142,7 +142,7 @@ Spec<std::string> email() {
 
 Spec<int32_t> date() {
   return Spec<int32_t>(ValueType::kDate, {{"type", "string"}, {"format", "date"}},
-                       [](const json& j, bool, Problem& p) -> std::optional<int32_t> {
+                       [](const json& j, bool, Problem& p, std::vector<Problem>&) -> std::optional<int32_t> {
                          if (j.is_string())
                            if (auto d = parse_date(j.get_ref<const std::string&>())) return d;
                          return wrong_type<int32_t>(j, p);
@@ -151,7 +151,7 @@ Spec<int32_t> date() {
 
 Spec<ParsedTime> date_time() {
   return Spec<ParsedTime>(ValueType::kDateTime, {{"type", "string"}, {"format", "date-time"}},
-                          [](const json& j, bool, Problem& p) -> std::optional<ParsedTime> {
+                          [](const json& j, bool, Problem& p, std::vector<Problem>&) -> std::optional<ParsedTime> {
                             if (j.is_string())
                               if (auto t = parse_datetime(j.get_ref<const std::string&>())) return t;
                             return wrong_type<ParsedTime>(j, p);
@@ -160,7 +160,7 @@ Spec<ParsedTime> date_time() {
 
 Spec<json> object(size_t max_bytes) {
   return Spec<json>(ValueType::kObject, {{"type", "object"}},
-                    [max_bytes](const json& j, bool, Problem& p) -> std::optional<json> {
+                    [max_bytes](const json& j, bool, Problem& p, std::vector<Problem>&) -> std::optional<json> {
                       if (!j.is_object()) return wrong_type<json>(j, p);
                       if (j.dump().size() > max_bytes) {
                         p.kind = Problem::kTooLarge;

@@ -53,8 +53,10 @@ class Spec {
  public:
   // Reads a non-null value; `text` when it arrived as text (a path or query
   // parameter). On failure fills the problem's kind (and what its wording
-  // needs) and returns nullopt.
-  using Parse = std::function<std::optional<V>(const json& value, bool text, Problem& problem)>;
+  // needs) and returns nullopt; a value holding values of its own (a list, a
+  // nested object) instead appends every problem inside it to `inner`.
+  using Parse = std::function<std::optional<V>(const json& value, bool text, Problem& problem,
+                                               std::vector<Problem>& inner)>;
 
   Spec(ValueType type, json schema, Parse parse)
       : type_(type), schema_(std::move(schema)), parse_(std::move(parse)) {}
@@ -123,7 +125,12 @@ class Spec {
     // A JSON string counts as text where Pydantic would parse it (numbers,
     // UUIDs); a boolean given as a JSON string is of the wrong type.
     p.text_input = text || (value.is_string() && type_ != ValueType::kBoolean);
-    std::optional<V> out = parse_(value, text, p);
+    std::vector<Problem> inner;
+    std::optional<V> out = parse_(value, text, p, inner);
+    if (!inner.empty()) {
+      problems.insert(problems.end(), std::make_move_iterator(inner.begin()), std::make_move_iterator(inner.end()));
+      return std::nullopt;
+    }
     if (out && !within_bounds(*out, p)) out.reset();
     if (!out) problems.push_back(std::move(p));
     return out;
@@ -206,8 +213,8 @@ Spec<E> one_of(std::vector<std::pair<std::string, E>> values) {
     allowed.push_back(name);
   }
   return Spec<E>(ValueType::kEnum, {{"type", "string"}, {"enum", names}},
-                 [values = std::move(values), allowed = std::move(allowed)](const json& j, bool,
-                                                                         Problem& p) -> std::optional<E> {
+                 [values = std::move(values), allowed = std::move(allowed)](
+                     const json& j, bool, Problem& p, std::vector<Problem>&) -> std::optional<E> {
                    if (j.is_string())
                      for (const auto& [name, v] : values)
                        if (j.get_ref<const std::string&>() == name) return v;
@@ -218,20 +225,20 @@ Spec<E> one_of(std::vector<std::pair<std::string, E>> values) {
                  });
 }
 
-// A list of `item`.
+// A list of `item`; every problem of every item is reported, at its index.
 template <typename V>
 Spec<std::vector<V>> list_of(Spec<V> item) {
   json schema = {{"type", "array"}, {"items", item.schema()}};
   return Spec<std::vector<V>>(
       ValueType::kList, std::move(schema),
-      [item = std::move(item)](const json& j, bool, Problem& p) -> std::optional<std::vector<V>> {
+      [item = std::move(item)](const json& j, bool, Problem& p,
+                               std::vector<Problem>& inner) -> std::optional<std::vector<V>> {
         if (!j.is_array()) {
           p.kind = Problem::kType;
           p.given = j.type_name();
           return std::nullopt;
         }
         std::vector<V> out;
-        std::vector<Problem> inner;
         for (size_t i = 0; i < j.size(); ++i) {
           Loc at = p.loc;
           at.push_back(std::to_string(i));
@@ -241,10 +248,38 @@ Spec<std::vector<V>> list_of(Spec<V> item) {
           }
           if (auto v = item.read(j[i], false, at, inner)) out.push_back(std::move(*v));
         }
-        if (!inner.empty()) {
-          // The first problem of an item stands for the list.
-          p = std::move(inner.front());
+        return out;
+      });
+}
+
+// A list of `item` written as one text of comma-separated values
+// ("TODO,IDEA"), the way a query parameter carries a list. White space
+// around a value is ignored and empty values are skipped; every value `item`
+// refuses is a problem of the list's own location.
+template <typename V>
+Spec<std::vector<V>> comma_separated(Spec<V> item) {
+  json schema = {{"type", "string"},
+                 {"description", "comma-separated: " + item.schema().dump()}};
+  return Spec<std::vector<V>>(
+      ValueType::kList, std::move(schema),
+      [item = std::move(item)](const json& j, bool, Problem& p,
+                               std::vector<Problem>& inner) -> std::optional<std::vector<V>> {
+        if (!j.is_string()) {
+          p.kind = Problem::kType;
+          p.given = j.type_name();
           return std::nullopt;
+        }
+        std::vector<V> out;
+        std::string_view rest = j.get_ref<const std::string&>();
+        while (true) {
+          const size_t comma = rest.find(',');
+          std::string_view part = rest.substr(0, comma);
+          while (!part.empty() && (part.front() == ' ' || part.front() == '\t')) part.remove_prefix(1);
+          while (!part.empty() && (part.back() == ' ' || part.back() == '\t')) part.remove_suffix(1);
+          if (!part.empty())
+            if (auto v = item.read(json(std::string(part)), true, p.loc, inner)) out.push_back(std::move(*v));
+          if (comma == std::string_view::npos) break;
+          rest.remove_prefix(comma + 1);
         }
         return out;
       });
@@ -335,23 +370,19 @@ class Model {
   std::vector<std::function<void(const T&, const Loc&, std::vector<Problem>&)>> rules_;
 };
 
-// A nested object read with `model`.
+// A nested object read with `model`; its problems are reported at their own
+// locations.
 template <typename T>
 Spec<T> nested(const Model<T>& model) {
-  return Spec<T>(ValueType::kObject, model.schema(), [&model](const json& j, bool, Problem& p) -> std::optional<T> {
-    if (!j.is_object()) {
-      p.kind = Problem::kType;
-      p.given = j.type_name();
-      return std::nullopt;
-    }
-    std::vector<Problem> inner;
-    T out = model.read(j, p.loc, inner);
-    if (!inner.empty()) {
-      p = std::move(inner.front());
-      return std::nullopt;
-    }
-    return out;
-  });
+  return Spec<T>(ValueType::kObject, model.schema(),
+                 [&model](const json& j, bool, Problem& p, std::vector<Problem>& inner) -> std::optional<T> {
+                   if (!j.is_object()) {
+                     p.kind = Problem::kType;
+                     p.given = j.type_name();
+                     return std::nullopt;
+                   }
+                   return model.read(j, p.loc, inner);
+                 });
 }
 
 // ---- response models ----------------------------------------------------------------

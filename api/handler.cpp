@@ -6,12 +6,13 @@ namespace {
 
 bool has_type(std::string_view header, std::string_view type) { return header.find(type) != std::string_view::npos; }
 
-// Whether a body of media type `type` can be read by a route (JSON when no
-// type is given; MessagePack always; forms where the route takes them).
-bool readable(std::string_view type, bool takes_form) {
+// Whether a body of media type `type` can be read by `route` (JSON when no
+// type is given; MessagePack always; forms and files where the route takes them).
+bool readable(std::string_view type, const Route& route) {
   if (type.empty() || has_type(type, "application/json") || has_type(type, "+json")) return true;
   if (has_type(type, "application/x-msgpack") || has_type(type, "application/msgpack")) return true;
-  return takes_form && has_type(type, "application/x-www-form-urlencoded");
+  if (route.takes_multipart && has_type(type, "multipart/form-data")) return true;
+  return route.takes_form && has_type(type, "application/x-www-form-urlencoded");
 }
 
 }  // namespace
@@ -19,18 +20,41 @@ bool readable(std::string_view type, bool takes_form) {
 bool Input::decode_body(json& object) {
   const Dialect& dialect = ex_.dialect();
   const std::string_view type = ex_.req[http::field::content_type];
-  if (!readable(type, ex_.route->takes_form)) {
+  const Route& route = *ex_.route;
+  if (!readable(type, route)) {
     if (!refused_)
       refused_ = dialect.refusal(Refusal::kUnsupportedMediaType,
                                  "Unsupported media type '" + std::string(type) +
                                      "': send application/json or application/x-msgpack" +
-                                     (ex_.route->takes_form ? " or application/x-www-form-urlencoded" : ""));
+                                     (route.takes_form ? " or application/x-www-form-urlencoded" : "") +
+                                     (route.takes_multipart ? " or multipart/form-data" : ""));
     return false;
   }
-  Result<json> body = parse_body(ex_.req);
   Problem p;
   p.type = ValueType::kObject;
   p.loc = {"body"};
+  if (has_type(type, "multipart/form-data")) {
+    // Files aside; the other parts are the body's fields, as text.
+    auto boundary = multipart_boundary(type);
+    auto parts = boundary ? parse_multipart(*boundary, ex_.req.body())
+                          : Result<std::vector<FormPart>>(invalid("the multipart Content-Type names no boundary", "body"));
+    if (parts) {
+      object = json::object();
+      for (FormPart& part : *parts) {
+        if (part.filename)
+          files_.push_back(std::move(part));
+        else
+          object[part.name] = std::move(part.data);
+      }
+      return true;
+    }
+    p.kind = Problem::kUndecodable;
+    p.message = parts.status().message();
+    if (auto refusal = dialect.body_failure(p, problems_))
+      if (!refused_) refused_ = std::move(*refusal);
+    return false;
+  }
+  Result<json> body = parse_body(ex_.req);
   if (!body) {
     p.kind = Problem::kUndecodable;
     p.message = body.status().message();

@@ -21,6 +21,7 @@
 #include "api/content.hpp"
 #include "api/dialect.hpp"
 #include "api/fields.hpp"
+#include "api/multipart.hpp"
 #include "api/router.hpp"
 #include "api/service.hpp"
 
@@ -69,6 +70,10 @@ class Input {
     return decode_body(object) ? object : json::object();
   }
 
+  // The files of a multipart/form-data body (its other parts are the body's
+  // fields), once body() has read it.
+  const std::vector<FormPart>& files() const { return files_; }
+
   // A problem the handler found itself (a rule across parameters).
   void add(Problem p) { problems_.push_back(std::move(p)); }
 
@@ -87,6 +92,7 @@ class Input {
   const Exchange& ex_;
   std::vector<Problem> problems_;
   std::optional<ApiError> refused_;
+  std::vector<FormPart> files_;
 };
 
 // ---- answers ------------------------------------------------------------------------

@@ -44,6 +44,22 @@ std::string random_token_id() {
   return hex;
 }
 
+std::string random_secret() {
+  unsigned char bytes[32];
+  randombytes_buf(bytes, sizeof bytes);
+  char text[sodium_base64_ENCODED_LEN(sizeof bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(text, sizeof text, bytes, sizeof bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return text;
+}
+
+std::string secret_hash(std::string_view secret) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+  char hex[2 * crypto_hash_sha256_BYTES + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
 Result<std::unique_ptr<TokenService>> TokenService::open(const std::string& data_dir) {
   if (sodium_init() < 0) return internal_error("cannot initialise the random source");
   namespace fs = std::filesystem;

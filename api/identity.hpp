@@ -58,5 +58,10 @@ class TokenService {
 
 // A random token id (128 bits, hex).
 std::string random_token_id();
+// A random secret for a link (256 bits, URL-safe base64 without padding).
+std::string random_secret();
+// The digest a secret is stored as (SHA-256, lower-case hex): the log holds
+// this, never the secret.
+std::string secret_hash(std::string_view secret);
 
 }  // namespace almanac::api

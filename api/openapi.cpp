@@ -100,7 +100,7 @@ json components(const Router& router) {
 
 std::string_view name_of(const Route& r) { return r.contract->name; }
 
-bool needs_user(Caller c) { return c == Caller::kUser || c == Caller::kSuperuser; }
+bool needs_user(Caller c) { return c == Caller::kUser || c == Caller::kSuperuser || c == Caller::kSelfOrSuperuser; }
 
 std::string operation_id(http::verb method, const std::string& path, std::set<std::string>& used) {
   std::string id(http::to_string(method));
@@ -159,6 +159,23 @@ json operation(http::verb method, const std::vector<const Route*>& routes,
     if (r->caller == Caller::kSuperuser) {
       if (!description.empty()) description += "\n\n";
       description += "Superusers only.";
+      break;
+    }
+  for (const Route* r : routes)
+    if (r->caller == Caller::kSelfOrSuperuser) {
+      if (!description.empty()) description += "\n\n";
+      description += "The user `" + r->self_param + "` names, or a superuser.";
+      break;
+    }
+  for (const Route* r : routes)
+    if (const RatePolicy* p = r->rate_policy ? r->rate_policy : r->contract->rate_policy;
+        p && r->limit == Limit::kGeneral) {
+      if (!description.empty()) description += "\n\n";
+      description += "Rate limited by the `" + std::string(p->name) + "` policy (" + to_string(p->rule) +
+                     " by default: " + std::to_string(p->rule.count) + " requests per " +
+                     std::to_string(p->rule.window_s) + " s and a burst of " + std::to_string(p->rule.burst) +
+                     ", " + (p->key == RateKey::kClientIp ? "per client IP" : "per user, per client IP when anonymous") +
+                     ").";
       break;
     }
   for (const Route* r : routes)

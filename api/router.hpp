@@ -22,6 +22,7 @@
 #include "api/fields.hpp"
 #include "api/http.hpp"
 #include "api/identity.hpp"
+#include "api/rate_limit.hpp"
 #include "api/ws_endpoint.hpp"
 
 namespace almanac::api {
@@ -43,13 +44,16 @@ enum class Caller {
   kOptionalUser,  // anonymous, or a user whose credentials must then be valid
   kUser,          // a signed-in user
   kSuperuser,     // a signed-in superuser
+  kSelfOrSuperuser,  // a signed-in user whose id is the path parameter Route::self_param,
+                     // or a superuser (a parameter that is not an integer is the handler's to refuse)
 };
 
 // Which rate limit a route counts against.
 enum class Limit {
   kNone,     // health, metrics, docs
   kAuth,     // authentication routes: the strict limit per client IP
-  kGeneral,  // per user; per client IP when anonymous
+  kGeneral,  // the route's rate policy, else its contract's, else the general
+             // limit per user (per client IP when anonymous)
 };
 
 // Everything a handler sees. Lives for one request.
@@ -93,8 +97,12 @@ struct Route {
   std::string pattern;
   const Contract* contract = nullptr;
   Caller caller = Caller::kUser;     // closed unless declared otherwise
+  std::string self_param;            // kSelfOrSuperuser: the path parameter holding the user id
   Limit limit = Limit::kGeneral;
+  const RatePolicy* rate_policy = nullptr;  // kGeneral: this policy instead of the contract's
   bool takes_form = false;           // application/x-www-form-urlencoded bodies too
+  bool takes_multipart = false;      // multipart/form-data bodies too (files)
+  uint64_t max_body = 0;             // a larger body limit than the server's (0: the server's)
   Handler handler;                   // plain HTTP requests
   WsHandler ws;                      // set for WebSocket endpoints (GET + Upgrade)
   // WebSocket endpoints whose document says so refuse credentials by closing
@@ -107,6 +115,11 @@ struct Route {
   Route& optional_user() { return set_caller(Caller::kOptionalUser); }
   Route& user() { return set_caller(Caller::kUser); }
   Route& superuser() { return set_caller(Caller::kSuperuser); }
+  // The user whose id is in path parameter `param`, or a superuser.
+  Route& self_or_superuser(std::string param) {
+    self_param = std::move(param);
+    return set_caller(Caller::kSelfOrSuperuser);
+  }
   Route& auth_limit() {
     limit = Limit::kAuth;
     return *this;
@@ -115,8 +128,20 @@ struct Route {
     limit = Limit::kNone;
     return *this;
   }
+  // Counts against `policy` (which must outlive the router).
+  Route& rate(const RatePolicy& policy) {
+    limit = Limit::kGeneral;
+    rate_policy = &policy;
+    return *this;
+  }
   Route& form() {
     takes_form = true;
+    return *this;
+  }
+  // multipart/form-data bodies too, of up to `limit` bytes.
+  Route& multipart(uint64_t limit) {
+    takes_multipart = true;
+    max_body = limit;
     return *this;
   }
   Route& close_on_refusal(uint16_t code) {

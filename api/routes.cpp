@@ -1,5 +1,7 @@
 #include "api/routes.hpp"
 
+#include <algorithm>
+
 #include "api/contract.hpp"
 
 namespace almanac::api {
@@ -31,6 +33,17 @@ Route& Routes::websocket(std::string pattern, WsHandler endpoint) {
   r.ws = std::move(endpoint);
   r.doc.success_status = 101;
   return r;
+}
+
+std::vector<std::string> rate_policy_names(const Router& router) {
+  std::vector<std::string> names;
+  for (const Route& r : router.routes()) {
+    if (r.rate_policy) names.emplace_back(r.rate_policy->name);
+    if (r.contract && r.contract->rate_policy) names.emplace_back(r.contract->rate_policy->name);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
 }
 
 void add_contracts(Router& router, std::span<const Contract* const> contracts) {

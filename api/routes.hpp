@@ -8,12 +8,13 @@
 //       .answers(200, calendar_shape());
 //
 // A route needs a signed-in user unless it says otherwise (anyone(),
-// optional_user()), and counts against the general rate limit unless it says
-// auth_limit() or unlimited().
+// optional_user()), and counts against its contract's rate policy (else the
+// general rate limit) unless it says rate(policy), auth_limit() or unlimited().
 #pragma once
 
 #include <span>
 #include <string>
+#include <vector>
 
 #include "api/router.hpp"
 
@@ -47,5 +48,9 @@ class Routes {
 // Adds every route of `contracts` to `router`; paths no prefix claims get
 // the first contract's 404.
 void add_contracts(Router& router, std::span<const Contract* const> contracts);
+
+// The names of the rate policies the routes of `router` and their contracts
+// declare (what ServerConfig::rate_policies may name), sorted, without repeats.
+std::vector<std::string> rate_policy_names(const Router& router);
 
 }  // namespace almanac::api

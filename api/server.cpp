@@ -21,7 +21,9 @@ constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 }
 
 Server::Server(Service& service, const ServerConfig& config)
-    : service_(service), config_(config), acceptor_(ioc_) {}
+    : service_(service), config_(config), largest_body_(config.body_limit), acceptor_(ioc_) {
+  for (const Route& r : service_.router().routes()) largest_body_ = std::max(largest_body_, r.max_body);
+}
 
 Server::~Server() = default;
 
@@ -87,6 +89,11 @@ net::awaitable<void> Server::accept_loop() {
       if (stopping_ || ec == net::error::operation_aborted) co_return;
       continue;  // e.g. too many open files: keep serving the others
     }
+    if (active_.load() >= static_cast<int>(config_.max_connections)) {
+      boost::system::error_code ignored;
+      socket.close(ignored);  // at the limit: the others keep their service
+      continue;
+    }
     auto ex = socket.get_executor();
     net::co_spawn(ex, session(std::move(socket)), net::detached);
   }
@@ -112,16 +119,29 @@ net::awaitable<void> Server::session(net::ip::tcp::socket socket) {
   for (uint32_t served = 0; served < config_.max_requests_per_connection; ++served) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(config_.header_limit);
-    parser.body_limit(config_.body_limit);
+    parser.body_limit(largest_body_);
 
     // Between requests the idle timeout applies; once a request has started,
     // the read timeout bounds the rest of it.
     stream.expires_after(std::chrono::seconds(buffer.size() ? config_.read_timeout_s : config_.idle_timeout_s));
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
     if (!hec && !parser.is_done()) {
-      stream.expires_after(std::chrono::seconds(config_.read_timeout_s));
-      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
-      hec = bec;
+      // Once the route is known, its own limit: a route that takes files may
+      // take a larger body than the server's default.
+      uint64_t limit = config_.body_limit;
+      if (largest_body_ > limit) {
+        std::string_view target = parser.get().target();
+        auto m = service_.router().match(parser.get().method(), target.substr(0, target.find('?')));
+        if (m.kind == Router::Match::kFound) limit = std::max(limit, m.route->max_body);
+      }
+      if (auto length = parser.content_length(); length && *length > limit) {
+        hec = http::error::body_limit;
+      } else {
+        parser.body_limit(limit);
+        stream.expires_after(std::chrono::seconds(config_.read_timeout_s));
+        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
+        hec = bec;
+      }
     }
     if (hec) {
       if (hec == http::error::end_of_stream || hec == beast::error::timeout ||

@@ -46,6 +46,9 @@ class Server {
 
   Service& service_;
   ServerConfig config_;
+  // The largest body any route takes: the limit while a request's head is
+  // read, before its route is known.
+  uint64_t largest_body_ = 0;
   net::io_context ioc_;
   net::ip::tcp::acceptor acceptor_;
   std::atomic<bool> stopping_{false};

@@ -3,12 +3,14 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
+#include <iostream>
 #include <sstream>
 
 #include "api/cluster.hpp"
 #include "api/content.hpp"
 #include "api/contract.hpp"
 #include "api/dialects.hpp"
+#include "api/mailer.hpp"
 #include "api/ws_session.hpp"
 
 namespace almanac::api {
@@ -16,10 +18,69 @@ namespace almanac::api {
 Service::Service(ServiceDeps deps)
     : deps_(std::move(deps)),
       hasher_(deps_.config.argon2_ops, deps_.config.argon2_mem),
-      limiter_(deps_.config.auth_per_minute, deps_.config.user_per_minute),
-      blocking_(std::make_unique<net::thread_pool>(2)) {}
+      media_(deps_.config.data_dir + "/media"),
+      blocking_(std::make_unique<net::thread_pool>(2)) {
+  if (deps_.mailer == nullptr) own_mailer_ = make_mailer(deps_.config);
+  mailer_ = deps_.mailer != nullptr ? deps_.mailer : own_mailer_.get();
+  background_ = std::thread([this] { run_background(); });
+}
 
-Service::~Service() { blocking_->join(); }
+Service::~Service() {
+  finish_background();
+  blocking_->join();
+}
+
+std::string Service::origin() const {
+  if (!origin_.empty()) return origin_;
+  return "http://" + deps_.config.host + ":" + std::to_string(deps_.config.port);
+}
+
+void Service::notice(const std::string& line) {
+  std::lock_guard lock(notice_mu_);
+  std::ostream& out = deps_.notices != nullptr ? *deps_.notices : std::cerr;
+  out << "almanac: " << line << std::endl;
+}
+
+bool Service::in_background(std::function<void()> job) {
+  {
+    std::lock_guard lock(background_mu_);
+    if (!background_stopping_ && background_jobs_.size() < kMaxBackgroundJobs) {
+      background_jobs_.push_back(std::move(job));
+      background_cv_.notify_one();
+      return true;
+    }
+  }
+  notice("background work refused: " + std::to_string(kMaxBackgroundJobs) +
+         " jobs are waiting, or the server is stopping");
+  return false;
+}
+
+void Service::finish_background() {
+  {
+    std::lock_guard lock(background_mu_);
+    background_stopping_ = true;
+    background_cv_.notify_one();
+  }
+  if (background_.joinable()) background_.join();
+}
+
+void Service::run_background() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(background_mu_);
+      background_cv_.wait(lock, [&] { return background_stopping_ || !background_jobs_.empty(); });
+      if (background_jobs_.empty()) return;  // stopping, and nothing left
+      job = std::move(background_jobs_.front());
+      background_jobs_.pop_front();
+    }
+    try {
+      job();
+    } catch (const std::exception& e) {
+      notice(std::string("background job failed: ") + e.what());
+    }
+  }
+}
 
 namespace {
 
@@ -40,6 +101,27 @@ void parse_query(std::string_view qs, std::vector<std::pair<std::string, std::st
 const Dialect& dialect_of(const Contract* owner) {
   static const PydanticV2Dialect kPlain;
   return owner ? owner->dialect : kPlain;
+}
+
+// The rate limit a route counts against: the bucket namespace (also the
+// metrics label), its rule and what a bucket belongs to.
+struct AppliedLimit {
+  std::string_view name;
+  RateRule rule;
+  RateKey key;
+};
+
+std::optional<AppliedLimit> limit_of(const Route& route, const ServerConfig& config) {
+  switch (route.limit) {
+    case Limit::kNone: return std::nullopt;
+    case Limit::kAuth: return AppliedLimit{"auth", {config.auth_per_minute, 60, 0}, RateKey::kClientIp};
+    case Limit::kGeneral: break;
+  }
+  const RatePolicy* policy = route.rate_policy ? route.rate_policy : route.contract->rate_policy;
+  if (!policy) return AppliedLimit{"user", {config.user_per_minute, 60, 0}, RateKey::kUserOrIp};
+  auto configured = config.rate_policies.find(policy->name);
+  return AppliedLimit{policy->name, configured != config.rate_policies.end() ? configured->second : policy->rule,
+                      policy->key};
 }
 
 bool iequals_prefix(std::string_view s, std::string_view prefix) {
@@ -153,22 +235,20 @@ net::awaitable<std::optional<ApiError>> Service::admit(Exchange& ex, const Crede
   if (route.caller != Caller::kAnyone && credentials.kind == Credentials::kBearer)
     verified = verify_access(credentials.token);
 
-  if (deps_.config.rate_limits && route.limit != Limit::kNone) {
-    const bool auth_route = route.limit == Limit::kAuth;
-    std::string key;
-    if (auth_route)
-      key = "ip:" + ex.client_ip;
-    else if (verified && verified->is_ok())
-      key = "user:" + std::to_string((*verified)->user_id);
+  std::optional<AppliedLimit> limit = deps_.config.rate_limits ? limit_of(route, deps_.config) : std::nullopt;
+  if (limit) {
+    std::string key(limit->name);
+    if (limit->key == RateKey::kUserOrIp && verified && verified->is_ok())
+      key += "|user:" + std::to_string((*verified)->user_id);
     else
-      key = "anon:" + ex.client_ip;
+      key += "|ip:" + ex.client_ip;
     const int64_t now = deps_.clock.now_us();
-    RateDecision d = limiter_.take(key, auth_route, now);
+    RateDecision d = limiter_.take(key, limit->rule, now);
     ex.extra_headers.emplace_back("X-RateLimit-Limit", std::to_string(d.limit));
     ex.extra_headers.emplace_back("X-RateLimit-Remaining", std::to_string(d.remaining));
     ex.extra_headers.emplace_back("X-RateLimit-Reset", std::to_string(d.reset_at_s));
     if (!d.allowed) {
-      deps_.metrics.rate_limited(auth_route ? "auth" : "user");
+      deps_.metrics.rate_limited(limit->name);
       ex.extra_headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, d.reset_at_s - now / 1'000'000)));
       co_return dialect.too_many_requests(d, now / 1'000'000);
     }
@@ -194,6 +274,14 @@ net::awaitable<std::optional<ApiError>> Service::admit(Exchange& ex, const Crede
   ex.caller = verified->value();
   if (route.caller == Caller::kSuperuser && !ex.caller->is_superuser)
     co_return dialect.refusal(Refusal::kSuperuserRequired);
+  if (route.caller == Caller::kSelfOrSuperuser && !ex.caller->is_superuser) {
+    // Someone else's id is refused here; text that is no id at all is left
+    // to the handler's validation of the parameter.
+    const std::string* raw = ex.params.get(route.self_param);
+    const bool digits = raw && !raw->empty() && raw->size() <= 18 &&
+                        raw->find_first_not_of("0123456789") == std::string::npos;
+    if (digits && std::stoll(*raw) != ex.caller->user_id) co_return dialect.refusal(Refusal::kSuperuserRequired);
+  }
   co_return std::nullopt;
 }
 
@@ -301,11 +389,24 @@ net::awaitable<bool> Service::upgrade(Request& req, const std::string& client_ip
   co_await read_barrier();
   const Credentials credentials = ws_credentials(ex);
   std::optional<ApiError> refused = co_await admit(ex, credentials);
+  // The connection counts against its address's limit from here until the
+  // session has ended (the slot lives in this frame).
+  std::optional<ConnectionLimiter::Slot> slot;
+  uint16_t close_code = ex.route->ws_refusal_close;
+  if (!refused) {
+    slot = connections_.acquire(ex.client_ip, deps_.config.ws_per_ip);
+    if (!slot) {
+      refused = ex.dialect().refusal(Refusal::kTooManyConnections,
+                                     "Too many WebSocket connections from this address (at most " +
+                                         std::to_string(deps_.config.ws_per_ip) + ")");
+      // Endpoints that refuse by closing say "try again later" (RFC 6455 1013).
+      if (close_code) close_code = kCloseTryAgainLater;
+    }
+  }
   WsAdmission admission;
   if (refused) {
-    const uint16_t code = ex.route->ws_refusal_close;
-    std::string reason = code ? refused->message : std::string();
-    admission = WsRefusal{std::move(*refused), code, std::move(reason)};
+    std::string reason = close_code ? refused->message : std::string();
+    admission = WsRefusal{std::move(*refused), close_code, std::move(reason)};
   } else {
     admission = co_await ex.route->ws(ex);
   }

@@ -8,15 +8,21 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <ostream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "api/config.hpp"
 #include "api/dialect.hpp"
 #include "api/hub.hpp"
 #include "api/identity.hpp"
+#include "api/media.hpp"
 #include "api/metrics.hpp"
 #include "api/rate_limit.hpp"
 #include "api/router.hpp"
@@ -29,6 +35,7 @@
 namespace almanac::api {
 
 class ClusterLink;
+class Mailer;
 
 struct ServiceDeps {
   ServerConfig config;
@@ -48,6 +55,11 @@ struct ServiceDeps {
   // reads the models first passes its read barrier, and /health/ready and
   // /metrics say its role, writer and lag.
   ClusterLink* cluster = nullptr;
+  // Where mail goes; null: the one the configuration names (SMTP, else the
+  // outbox directory: api/mailer.hpp). Must outlive the service when given.
+  Mailer* mailer = nullptr;
+  // Notices of background work (where mail went); null: standard error.
+  std::ostream* notices = nullptr;
 };
 
 // The credentials a request carries.
@@ -81,7 +93,32 @@ class Service {
   uint64_t replay_events() const { return deps_.replay_events; }
   const std::string& store_description() const { return deps_.store_description; }
   const PasswordHasher& hasher() const { return hasher_; }
+  // Uploaded files, under <data dir>/media.
+  const MediaStore& media() const { return media_; }
   RateLimiter& rate_limiter() { return limiter_; }
+  Mailer& mailer() { return *mailer_; }
+  // The server's own URL ("http://127.0.0.1:8000"), the default base of links
+  // in mail: set once the listener is bound (the port may have been 0), before
+  // serving starts; "http://host:port" of the configuration until then.
+  std::string origin() const;
+  void set_origin(std::string origin) { origin_ = std::move(origin); }
+  // One line for the operator (the server's standard error unless the
+  // deps name another stream). Thread-safe.
+  void notice(const std::string& line);
+
+  // Runs `job` on the background thread, after the jobs queued before it:
+  // work a request starts but does not wait for (recording a reset token and
+  // mailing it). A job may block (a submit's future, an SMTP exchange) and
+  // must not touch the request. False, and the job is dropped with a notice,
+  // when kMaxBackgroundJobs are already waiting. Jobs still queued when the
+  // service is destroyed run first. Thread-safe.
+  bool in_background(std::function<void()> job);
+  static constexpr size_t kMaxBackgroundJobs = 1024;
+  // Runs the jobs still queued and ends the background thread; in_background()
+  // refuses jobs from then on. For a clean stop: call it before the writer
+  // stops, so that the jobs' commands are still taken. Idempotent.
+  void finish_background();
+  ConnectionLimiter& connections() { return connections_; }
 
   // The whole pipeline for one request from `client_ip`.
   net::awaitable<Response> handle(Request req, std::string client_ip);
@@ -126,11 +163,24 @@ class Service {
   void record(const Exchange& ex, std::string_view path, const std::string& route_label, int status,
               size_t body_bytes, std::chrono::steady_clock::time_point started);
 
+  void run_background();
+
   ServiceDeps deps_;
   Router router_;
   PasswordHasher hasher_;
   RateLimiter limiter_;
+  ConnectionLimiter connections_;   // open WebSocket connections per client address
+  MediaStore media_;
   std::unique_ptr<net::thread_pool> blocking_;
+  std::string origin_;                   // set before serving starts; read-only after
+  std::unique_ptr<Mailer> own_mailer_;   // when the deps name none
+  Mailer* mailer_ = nullptr;
+  std::mutex notice_mu_;                 // one notice line at a time
+  std::mutex background_mu_;
+  std::condition_variable background_cv_;
+  std::deque<std::function<void()>> background_jobs_;  // guarded by background_mu_
+  bool background_stopping_ = false;                   // guarded by background_mu_
+  std::thread background_;
 };
 
 // ETag of a single resource: its stream version, quoted ("\"3\"").

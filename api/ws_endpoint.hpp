@@ -10,6 +10,7 @@
 //                 code right after it
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -32,6 +33,19 @@ struct WsMessage {
   uint64_t position = 0;
 };
 
+// A heartbeat in the endpoint's own messages, for documents that specify one
+// on top of the protocol's ping frames: every `interval` the session sends
+// `ping`; when no pong was reported (WsSession::pong(), which the endpoint
+// calls on the client's answer) within `timeout` of the first ping still
+// unanswered, the session closes with `close_code` and `close_reason`.
+struct WsHeartbeat {
+  std::chrono::milliseconds interval{0};  // zero: no heartbeat
+  std::chrono::milliseconds timeout{0};
+  std::string ping;
+  uint16_t close_code = 0;
+  std::string close_reason;
+};
+
 // An admitted connection: who it is and what the endpoint does with it. The
 // callbacks run on the session's strand only, one at a time.
 struct WsConnection {
@@ -45,6 +59,8 @@ struct WsConnection {
   // The close reason after an overflow. Optional: "too slow: more than N
   // messages queued" when empty. At most 123 bytes are sent.
   std::function<std::string(WsSession&)> overflow_reason;
+  // Optional (none when its interval is zero).
+  WsHeartbeat heartbeat;
 };
 
 // A refused connection. With close_code == 0, the handshake is answered with

@@ -73,7 +73,8 @@ WsSession::WsSession(Service& service, Stream ws, WsConnection connection)
       connection_(std::move(connection)),
       limit_(std::max<size_t>(1, service.config().ws_queue_limit)),
       wake_(strand_),
-      room_(strand_) {}
+      room_(strand_),
+      beat_(strand_) {}
 
 WsSession::~WsSession() {
   if (subscription_) service_.hub().unsubscribe(subscription_);
@@ -92,6 +93,8 @@ net::awaitable<void> WsSession::run() {
           net::post(s->strand_, [s] { s->close(kCloseGoingAway, "server shutting down"); });
       });
   net::co_spawn(strand_, [self]() { return self->write_loop(); }, net::detached);
+  if (connection_.heartbeat.interval.count() > 0)
+    net::co_spawn(strand_, [self]() { return self->heartbeat_loop(); }, net::detached);
   if (connection_.on_open) connection_.on_open(*this);
 
   beast::flat_buffer buffer;
@@ -109,6 +112,7 @@ net::awaitable<void> WsSession::run() {
   queue_.clear();
   wake_writer();
   room_.cancel();
+  beat_.cancel();
 }
 
 void WsSession::deliver(const SharedBatch& batch) {
@@ -143,6 +147,7 @@ void WsSession::close(uint16_t code, std::string reason) {
   queue_.clear();
   wake_writer();
   room_.cancel();
+  beat_.cancel();
 }
 
 net::awaitable<void> WsSession::wait_for_room() {
@@ -160,6 +165,30 @@ void WsSession::post(std::function<void(WsSession&)> fn) {
 }
 
 void WsSession::wake_writer() { wake_.cancel(); }
+
+net::awaitable<void> WsSession::heartbeat_loop() {
+  using Clock = std::chrono::steady_clock;
+  const WsHeartbeat& hb = connection_.heartbeat;
+  auto next_ping = Clock::now() + hb.interval;
+  while (!closing()) {
+    // Wake for the next ping, or for the deadline of the unanswered one.
+    auto wake_at = next_ping;
+    if (unanswered_since_) wake_at = std::min(wake_at, *unanswered_since_ + hb.timeout);
+    beat_.expires_at(wake_at);
+    co_await beat_.async_wait(kTuple);
+    if (closing()) break;
+    const auto now = Clock::now();
+    if (unanswered_since_ && now >= *unanswered_since_ + hb.timeout) {
+      close(hb.close_code, hb.close_reason);
+      break;
+    }
+    if (now >= next_ping) {
+      if (!send(hb.ping)) break;
+      if (!unanswered_since_) unanswered_since_ = now;
+      next_ping = now + hb.interval;
+    }
+  }
+}
 
 net::awaitable<void> WsSession::write_loop() {
   for (;;) {

@@ -29,6 +29,9 @@
 // - Protocol ping/pong: a ping goes out when nothing has arrived for half of
 //   ServerConfig::idle_timeout_s; a peer from which nothing (not even a pong)
 //   arrives for the whole idle timeout is disconnected.
+// - The endpoint's heartbeat, when it has one (WsConnection::heartbeat): its
+//   ping every interval, and a close when no pong() follows within the
+//   timeout.
 // - Graceful stop: Hub::shutdown() closes every session with 1001 (going away).
 // - Metrics: every completed write counts in ws_message_sent, every message
 //   dropped by an overflow in ws_message_dropped; Hub::subscribers() is the
@@ -42,6 +45,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -58,6 +62,7 @@ inline constexpr uint16_t kCloseGoingAway = 1001;     // the server is shutting 
 inline constexpr uint16_t kClosePolicy = 1008;        // refused after the handshake
 inline constexpr uint16_t kCloseTooBig = 1009;        // a client message over the read limit
 inline constexpr uint16_t kCloseInternal = 1011;      // the server could not go on (log read failed)
+inline constexpr uint16_t kCloseTryAgainLater = 1013; // refused for now (the per-address connection limit)
 inline constexpr uint16_t kCloseTooSlow = 4008;       // the outbound queue overflowed
 
 // The kernel send buffer of a WebSocket connection: small, so the outbound
@@ -112,6 +117,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // any thread.
   void post(std::function<void(WsSession&)> fn);
 
+  // The client answered the heartbeat: no ping is unanswered any more.
+  void pong() { unanswered_since_.reset(); }
+
   bool closing() const { return close_code_ != 0 || ended_ || writer_done_; }
   size_t queued() const { return queue_.size(); }
   size_t queue_limit() const { return limit_; }
@@ -127,6 +135,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
  private:
   void deliver(const SharedBatch& batch);
   net::awaitable<void> write_loop();
+  net::awaitable<void> heartbeat_loop();
   void wake_writer();
 
   Service& service_;
@@ -138,6 +147,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   std::deque<WsMessage> queue_;
   net::steady_timer wake_;        // the write loop sleeps on it; cancel() wakes it
   net::steady_timer room_;        // wait_for_room() sleeps on it
+  net::steady_timer beat_;        // the heartbeat loop sleeps on it
+  // When the first ping that has no pong yet went out.
+  std::optional<std::chrono::steady_clock::time_point> unanswered_since_;
   uint16_t close_code_ = 0;       // non-zero once a close was asked for
   std::string close_reason_;
   bool overflowed_ = false;

@@ -46,12 +46,12 @@ int fail(std::ostream& err, const std::string& what, const Status& s, const std:
   return 1;
 }
 
-// A hint for the usual reason a log cannot be opened.
-std::string open_hint(const LogLocation& where) {
+// A hint for the usual reason a log cannot be opened (app::open_hint for a
+// data directory).
+std::string log_hint(const LogLocation& where, const Status& why) {
   if (where.postgres())
     return "check that " + where.describe() + " is reachable and holds an almanac log (--log)";
-  return "check that " + absolute(where.data_dir) +
-         " is an almanac data directory and that no running server holds it";
+  return open_hint(absolute(where.data_dir), why);
 }
 
 // The log a tool works on: --log when given, else --data when given, else
@@ -103,7 +103,7 @@ int cmd_log(const LogLocation& where, uint64_t from, uint64_t limit, bool follow
     if (!log || log->rocks()) {
       log.reset();
       auto opened = open_log(where, true, false, 1);
-      if (!opened) return fail(err, "cannot open the log", opened.status(), open_hint(where));
+      if (!opened) return fail(err, "cannot open the log", opened.status(), log_hint(where, opened.status()));
       log = std::move(opened).value();
     } else if (auto head = log->postgres()->refresh_head(); !head) {
       return fail(err, "cannot read the log", head.status());
@@ -139,7 +139,7 @@ int cmd_replay(const LogLocation& where, std::ostream& out, std::ostream& err) {
   o.create_if_missing = false;
   o.progress = &err;
   auto node = Node::open(o);
-  if (!node) return fail(err, "replay failed", node.status(), open_hint(where));
+  if (!node) return fail(err, "replay failed", node.status(), log_hint(where, node.status()));
   const auto& r = (*node)->replay_stats();
   out << "replayed " << with_commas(r.events) << " events, " << with_commas(r.streams)
       << " streams in " << std::fixed << std::setprecision(3) << r.seconds << " s ("
@@ -156,7 +156,7 @@ int cmd_verify(const LogLocation& where, std::ostream& out, std::ostream& err) {
   std::optional<ModelSummary> saved;
   {
     auto log = open_log(where, true, false, 1);
-    if (!log) return fail(err, "verify failed: cannot open the log", log.status(), open_hint(where));
+    if (!log) return fail(err, "verify failed: cannot open the log", log.status(), log_hint(where, log.status()));
     out << "checking " << with_commas((*log)->store().head()) << " events in " << where.describe() << "\n";
     auto last_report = std::chrono::steady_clock::now();
     Status s = (*log)->verify([&](uint64_t done, uint64_t total) {
@@ -165,7 +165,7 @@ int cmd_verify(const LogLocation& where, std::ostream& out, std::ostream& err) {
       last_report = now;
       err << "verify: " << with_commas(done) << " / " << with_commas(total) << " events\n";
     });
-    if (!s) return fail(err, "verify failed", s);
+    if (!s) return fail(err, "verify failed", s, s.code() == Code::kDataLoss ? log_hint(where, s) : "");
     out << "ok: positions and stream versions contiguous, every payload decodes, "
            "stream index agrees with the log\n";
     auto text = (*log)->store().get_meta(kSummaryKey);
@@ -187,7 +187,10 @@ int cmd_verify(const LogLocation& where, std::ostream& out, std::ostream& err) {
     return 0;
   }
   auto node = Node::open(o);
-  if (!node) return fail(err, "verify failed: replay", node.status());
+  if (!node) {
+    const Status& why = node.status();
+    return fail(err, "verify failed: replay", why, why.code() == Code::kDataLoss ? log_hint(where, why) : "");
+  }
   ModelSummary fresh = (*node)->summary();
   if (!saved) {
     out << "ok: replayed " << with_commas(fresh.position)
@@ -215,7 +218,7 @@ int copy_log_to(const LogLocation& from, const LogLocation& to, const std::strin
     return fail(err, what + " failed", invalid(absolute(to.data_dir) + " already exists"),
                 "name a directory that does not exist yet; the " + what + " creates it");
   auto source = open_log(from, true, false, 1);
-  if (!source) return fail(err, what + " failed: cannot open " + from.describe(), source.status(), open_hint(from));
+  if (!source) return fail(err, what + " failed: cannot open " + from.describe(), source.status(), log_hint(from, source.status()));
   auto meta = (*source)->meta_values();
   if (!meta) return fail(err, what + " failed: cannot read the meta values", meta.status());
 
@@ -239,7 +242,7 @@ int copy_log_to(const LogLocation& from, const LogLocation& to, const std::strin
   err << what << ": " << with_commas(head) << " events from " << from.describe() << " to " << to.describe() << "\n";
   {
     auto target = open_log(writing, false, true, 1);
-    if (!target) return fail(err, what + " failed: cannot open " + to.describe(), target.status(), open_hint(to));
+    if (!target) return fail(err, what + " failed: cannot open " + to.describe(), target.status(), log_hint(to, target.status()));
     auto loader = (*target)->import();
     if (!loader) return fail(err, what + " failed", loader.status());
     auto last_report = std::chrono::steady_clock::now();
@@ -289,7 +292,7 @@ int cmd_backup(const LogLocation& where, const std::string& target, std::ostream
   storage::RocksOptions ro;
   ro.create_if_missing = false;
   auto store = storage::RocksEventStore::open(where.data_dir, ro);
-  if (!store) return fail(err, "backup failed: cannot open the log", store.status(), open_hint(where));
+  if (!store) return fail(err, "backup failed: cannot open the log", store.status(), log_hint(where, store.status()));
   err << "backup: checkpoint of " << with_commas((*store)->head()) << " events to "
       << absolute(target) << "\n";
   if (Status s = (*store)->checkpoint(target); !s) return fail(err, "backup failed", s);
@@ -319,7 +322,7 @@ int cmd_promote(const LogLocation& where, const std::string& username, bool demo
   o.log = where.log;
   o.create_if_missing = false;
   auto node = Node::open(o);
-  if (!node) return fail(err, "cannot open the log", node.status(), open_hint(where));
+  if (!node) return fail(err, "cannot open the log", node.status(), log_hint(where, node.status()));
   std::optional<storage::WriterRecord> writer;  // the node to send the change to
   if (storage::PostgresEventStore* pg = (*node)->log().postgres()) {
     // Only the writer appends to a shared log: when no node is, this command
@@ -384,7 +387,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       {"config", "A file of 'name = value' lines (names as the flags, without --)"},
       {"listen", "HOST:PORT to listen on (default 127.0.0.1:8000; port 0 picks a free one)"},
       {"threads", "IO threads (default: one per core)"},
-      {"rate-limits", "on|off (default on: 5/min per IP on auth routes, 100/min per user elsewhere)"},
+      {"rate-limits", "on|off (default on: 5/min per IP on auth routes, 100/min per user elsewhere, "
+                      "contracts' own policies where they declare one)"},
       {"auth-per-minute", "Requests per minute per client IP on authentication routes"},
       {"user-per-minute", "Requests per minute per user on other routes"},
       {"body-limit", "Largest request body in bytes (default 1048576)"},
@@ -394,7 +398,22 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       {"access-ttl", "Access token lifetime in seconds (default 3600)"},
       {"refresh-ttl", "Refresh token lifetime in seconds (default 604800)"},
       {"ws-queue-limit", "Messages queued for a slow WebSocket client before it is closed (default 1024)"},
+      {"max-connections", "Open connections at once, HTTP and WebSocket; more are closed on accept (default 10000)"},
+      {"ws-per-ip", "WebSocket connections open at once from one client address (default 32; 0: no limit)"},
+      {"rate-policy", "Replace the rule of a contract's rate policy: NAME=COUNT/WINDOW[+BURST],... "
+                      "(e.g. admin=10/s+20, the default of the admin routes)"},
       {"expand-max-days", "Longest range /events/expanded/ accepts, in days (default 366)"},
+      {"batch-max-events", "Most events one POST /api/events/batch may create (default 100)"},
+      {"ws-ping-interval", "Seconds between the JSON pings of /ws/sync (default 15; fractions allowed)"},
+      {"ws-pong-timeout", "Seconds /ws/sync waits for a pong before closing with 4000 (default 45)"},
+      {"reset-ttl", "Lifetime of a password-reset link in seconds (default 3600)"},
+      {"smtp-host", "SMTP server for outgoing mail (default: none, mail is written to <data>/outbox/)"},
+      {"smtp-port", "SMTP port (default 587)"},
+      {"smtp-starttls", "on|off: require STARTTLS (default on)"},
+      {"smtp-username", "SMTP user name (default: no authentication)"},
+      {"smtp-password", "SMTP password (prefer ALMANAC_SMTP_PASSWORD or the config file)"},
+      {"mail-from", "Sender address of outgoing mail (default almanac@localhost)"},
+      {"reset-link-base", "Reset links are this followed by the token (default http://<listen>/reset-password?token=)"},
       {"web-assets", "node_modules directory with swagger-ui-dist and redoc for /docs and /redoc (default: build/web/node_modules)"},
       {"access-log", "on|off: one line per request on standard output (default on)"},
       {"node-id", "With --log: this node's name in the cluster (default: its --advertise address)"},

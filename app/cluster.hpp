@@ -86,6 +86,7 @@ class Cluster final : public cmd::CommandSink, public api::ClusterLink {
   bool state_consistent() const { return !dirty_; }
 
   // cmd::CommandSink
+  using cmd::CommandSink::submit;
   void submit(cmd::CommandEnvelope command, cmd::Completion done) override;
   bool failed() const override { return false; }
 

@@ -181,4 +181,12 @@ Result<std::optional<ModelSummary>> Node::saved_summary() const {
   return std::optional<ModelSummary>(std::move(*parsed));
 }
 
+std::string open_hint(const std::string& dir, const Status& why) {
+  if (why.code() == Code::kDataLoss)
+    return "the log in " + dir +
+           " is damaged and nothing is served from it; keep a copy of the directory as it is, "
+           "then restore the data directory from a backup (almanac backup)";
+  return "check that " + dir + " is an almanac data directory and that no running server holds it";
+}
+
 }  // namespace almanac::app

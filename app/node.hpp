@@ -97,4 +97,8 @@ class Node {
 // "1234567" -> "1,234,567": figures people read in progress lines.
 std::string with_commas(uint64_t n);
 
+// What to tell an operator whose data directory (`dir`, absolute) could not
+// be opened for `why`: a damaged log differs from a wrong or busy directory.
+std::string open_hint(const std::string& dir, const Status& why);
+
 }  // namespace almanac::app

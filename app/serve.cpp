@@ -1,9 +1,12 @@
 #include "app/serve.hpp"
 
+#include <sys/resource.h>
+
 #include <boost/asio/signal_set.hpp>
 #include <sodium.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +20,7 @@
 #include "api/cluster.hpp"
 #include "app/cluster.hpp"
 #include "app/node.hpp"
+#include "app/poll_closer.hpp"
 
 namespace almanac::app {
 
@@ -28,14 +32,34 @@ namespace {
 const char* const kSettingNames[] = {
     "data", "listen", "threads", "rate-limits", "auth-per-minute", "user-per-minute",
     "body-limit", "header-limit", "read-timeout", "idle-timeout", "access-ttl", "refresh-ttl",
-    "anonymous-calendars", "bench-fast-hash", "access-log", "ws-queue-limit",
+    "anonymous-calendars", "bench-fast-hash", "access-log", "ws-queue-limit", "max-connections",
     "web-assets",
-    "expand-max-days",
+    "expand-max-days", "batch-max-events",
+    "ws-ping-interval", "ws-pong-timeout", "reset-ttl", "smtp-host", "smtp-port", "smtp-starttls",
+    "smtp-username", "smtp-password", "mail-from", "reset-link-base", "rate-policy", "ws-per-ip",
     "log", "node-id", "advertise", "cluster-secret", "writer-timeout"};
 
 // The settings of a cluster node, parsed by build_cluster_settings().
 bool is_cluster_setting(const std::string& k) {
   return k == "log" || k == "node-id" || k == "advertise" || k == "cluster-secret" || k == "writer-timeout";
+}
+
+// Raises the soft open-file limit to the hard one (every connection is a
+// descriptor) and says when even that is short of --max-connections.
+void raise_open_files(uint32_t max_connections, std::ostream& err) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  // The log, the listening socket and the rest of the process need some too.
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + 256;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < wanted) {
+    err << "almanac: the open-file limit is " << lim.rlim_cur << ", short of --max-connections "
+        << max_connections << "; raise it (ulimit -n) or lower --max-connections" << std::endl;
+  }
 }
 
 std::string env_name(const std::string& setting) {
@@ -68,6 +92,35 @@ bool parse_number(const std::string& v, T& out) {
   } catch (...) {
     return false;
   }
+}
+
+// Seconds, fractions allowed ("0.5"), as milliseconds.
+bool parse_seconds_ms(const std::string& v, int64_t& out_ms) {
+  try {
+    size_t used = 0;
+    double seconds = std::stod(v, &used);
+    if (used != v.size() || !(seconds >= 0) || seconds > 1e6) return false;
+    out_ms = static_cast<int64_t>(seconds * 1000 + 0.5);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+// Every policy the configuration names must be one a route declares.
+std::string check_rate_policies(const api::ServerConfig& config) {
+  if (config.rate_policies.empty()) return {};
+  api::Router router;
+  api::add_contracts(router, api::all_contracts());
+  const std::vector<std::string> declared = api::rate_policy_names(router);
+  for (const auto& [name, rule] : config.rate_policies) {
+    if (std::find(declared.begin(), declared.end(), name) != declared.end()) continue;
+    std::string known;
+    for (const auto& d : declared) known += (known.empty() ? "" : ", ") + d;
+    return "rate-policy: no route declares a policy named '" + name + "' (the policies are: " +
+           (known.empty() ? "none" : known) + ")";
+  }
+  return {};
 }
 
 // The file, then the environment, then flags: later ones win. An error
@@ -124,9 +177,26 @@ std::string build_config(const Settings& flags, api::ServerConfig& c) {
     else if (k == "access-ttl") ok = parse_number(v, c.access_ttl_s);
     else if (k == "refresh-ttl") ok = parse_number(v, c.refresh_ttl_s);
     else if (k == "ws-queue-limit") ok = parse_number(v, c.ws_queue_limit);
+    else if (k == "max-connections") ok = parse_number(v, c.max_connections);
+    else if (k == "ws-per-ip") ok = parse_number(v, c.ws_per_ip);
+    else if (k == "rate-policy") {
+      if (std::string problem = api::parse_rate_policies(v, c.rate_policies); !problem.empty())
+        return "rate-policy: " + problem;
+    }
     else if (k == "expand-max-days") ok = parse_number(v, c.expand_max_days);
+    else if (k == "batch-max-events") ok = parse_number(v, c.batch_max_events);
     else if (k == "anonymous-calendars") ok = parse_bool(v, c.anonymous_calendars);
     else if (k == "web-assets") c.web_assets = v;
+    else if (k == "ws-ping-interval") ok = parse_seconds_ms(v, c.ws_ping_interval_ms);
+    else if (k == "ws-pong-timeout") ok = parse_seconds_ms(v, c.ws_pong_timeout_ms);
+    else if (k == "reset-ttl") ok = parse_number(v, c.reset_ttl_s);
+    else if (k == "smtp-host") c.smtp_host = v;
+    else if (k == "smtp-port") ok = parse_number(v, c.smtp_port);
+    else if (k == "smtp-starttls") ok = parse_bool(v, c.smtp_starttls);
+    else if (k == "smtp-username") c.smtp_username = v;
+    else if (k == "smtp-password") c.smtp_password = v;
+    else if (k == "mail-from") c.mail_from = v;
+    else if (k == "reset-link-base") c.reset_link_base = v;
     else if (k == "bench-fast-hash") {
       bool fast = false;
       ok = parse_bool(v, fast);
@@ -155,14 +225,10 @@ std::string build_cluster_settings(const Settings& flags, ClusterSettings& c) {
       c.advertise = v;
     } else if (k == "cluster-secret") c.secret = v;
     else if (k == "writer-timeout") {
-      try {
-        size_t used = 0;
-        const double seconds = std::stod(v, &used);
-        if (used != v.size() || !(seconds >= 0.5 && seconds <= 3600)) throw std::invalid_argument(v);
-        c.writer_timeout_ms = static_cast<int64_t>(seconds * 1000);
-      } catch (...) {
+      int64_t ms = 0;
+      if (!parse_seconds_ms(v, ms) || ms < 500 || ms > 3600 * 1000)
         return "writer-timeout: expected seconds between 0.5 and 3600, got '" + v + "'";
-      }
+      c.writer_timeout_ms = ms;
     }
   }
   if (!c.log.empty() && c.secret.size() < 16)
@@ -186,6 +252,10 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
     err << "almanac: " << problem << "\n";
     return 2;
   }
+  if (std::string problem = check_rate_policies(config); !problem.empty()) {
+    err << "almanac: " << problem << "\n";
+    return 2;
+  }
   ClusterSettings cs;
   if (std::string problem = build_cluster_settings(flags, cs); !problem.empty()) {
     err << "almanac: " << problem << "\n";
@@ -195,6 +265,8 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
   bool access_log = true;
   if (auto it = flags.find("access-log"); it != flags.end()) parse_bool(it->second, access_log);
 
+  std::error_code ec;
+  auto data_abs = std::filesystem::absolute(config.data_dir, ec).lexically_normal().string();
   const LogLocation where{config.data_dir, cs.log};
   err << "almanac " << "starting: " << (clustered ? "log in " : "data directory ") << where.describe() << std::endl;
   NodeOptions o;
@@ -208,7 +280,7 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
     if (clustered)
       err << "almanac: check that the database is reachable with that conninfo (--log)\n";
     else
-      err << "almanac: check that it is an almanac data directory and that no other server holds it\n";
+      err << "almanac: " << open_hint(data_abs, node.status()) << "\n";
     return 1;
   }
   Node& n = **node;
@@ -255,9 +327,10 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
   } else {
     sink = &n.start_writer(publish);
   }
+  cmd::CommandSink& writer = *sink;
 
   api::ServiceDeps deps{.config = config,
-                        .writer = *sink,
+                        .writer = writer,
                         .models = n.models(),
                         .store = n.store(),
                         .clock = n.clock(),
@@ -268,7 +341,8 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
                         .store_description = n.log().engine(),
                         .replay_seconds = r.seconds,
                         .replay_events = r.events,
-                        .cluster = cluster.get()};
+                        .cluster = cluster.get(),
+                        .notices = &err};
   api::Service service(deps);
   api::add_contracts(service.router(), api::all_contracts());
   if (clustered) api::add_cluster_routes(service.router());
@@ -278,6 +352,7 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
     err << "almanac: " << s.message() << "\n";
     return 1;
   }
+  service.set_origin("http://" + server.local_endpoint());
   if (clustered) {
     std::string address = cs.advertise;
     if (address.empty()) {
@@ -293,6 +368,9 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
     err << "almanac: cluster node " << (cs.node_id.empty() ? address : cs.node_id) << ", forwarded writes at "
         << address << ", writer timeout " << cs.writer_timeout_ms / 1000.0 << " s" << std::endl;
   }
+  // Polls whose time is up are closed, those that ended while the server was down first.
+  PollCloser poll_closer(server.io(), writer, n.models(), n.clock());
+  poll_closer.start();
   int threads = config.threads > 0 ? config.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   net::signal_set signals(server.io(), SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& e, int sig) {
@@ -305,9 +383,19 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
     err << "almanac: --anonymous-calendars is on: mcal routes answer without a token as one local user"
         << std::endl;
   if (!config.rate_limits) err << "almanac: rate limits are off" << std::endl;
+  raise_open_files(config.max_connections, err);
+  if (config.smtp_host.empty())
+    err << "almanac: mail (password-reset links) goes to " << data_abs << "/outbox/ as .eml files; "
+        << "--smtp-host sends it instead" << std::endl;
+  else
+    err << "almanac: mail goes through smtp://" << config.smtp_host << ":" << config.smtp_port
+        << (config.smtp_starttls ? " (STARTTLS required)" : " (no TLS)") << std::endl;
   out << "listening on " << server.local_endpoint() << std::endl;
   err << "almanac: " << threads << " IO threads; /docs for the API, /metrics for Prometheus" << std::endl;
   server.run(threads);
+  // Background work (reset mails) still queued runs while the writer takes commands.
+  service.finish_background();
+  poll_closer.stop();
 
   // The IO threads are done: no request is in flight. Drain the writer (every
   // queued command completes), save the summary, close the log.

@@ -16,6 +16,11 @@ int64_t Workload::pick(const std::vector<int64_t>& ids) {
 
 int64_t Workload::any_user() { return pick(users_); }
 
+int64_t Workload::participant_of(int64_t event) {
+  auto it = participants_.find(event);
+  return it == participants_.end() || it->second.empty() ? any_user() : pick(it->second);
+}
+
 void Workload::observe(const cmd::CommandResult& result) {
   if (result.duplicate) return;
   std::lock_guard lock(mu_);
@@ -37,6 +42,13 @@ void Workload::observe(const cmd::CommandResult& result) {
       case ev::Payload::PollCreated:
         polls_.push_back({e.stream_id, e.payload.AsPollCreated()->creator_id});
         option_of_poll_.push_back(e.payload.AsPollCreated()->first_option_id);
+        event_of_poll_.push_back(e.payload.AsPollCreated()->event_id);
+        break;
+      case ev::Payload::ParticipantJoined:
+        participants_[e.stream_id].push_back(e.payload.AsParticipantJoined()->user_id);
+        break;
+      case ev::Payload::ParticipantLeft:
+        std::erase(participants_[e.stream_id], e.payload.AsParticipantLeft()->user_id);
         break;
       case ev::Payload::InboxItemCaptured:
         inbox_.push_back({e.stream_id, e.payload.AsInboxItemCaptured()->owner_id});
@@ -159,11 +171,12 @@ cmd::CommandEnvelope Workload::next() {
   } else if (roll < 51) {
     ev::TaskCreatedT t;
     t.event_id = pick(public_events_);
+    c.actor_id = participant_of(t.event_id);
     t.title = "task " + n;
     t.priority = static_cast<ev::TaskPriority>(rng_() % 3);
     t.fields = task_field::kTitle | task_field::kPriority;
     if (rng_() % 2) {
-      t.assignee_id = any_user();
+      t.assignee_id = participant_of(t.event_id);
       t.fields |= task_field::kAssignee;
     }
     c.command = cmd::CreateTask{std::move(t)};
@@ -175,6 +188,7 @@ cmd::CommandEnvelope Workload::next() {
   } else if (roll < 57) {
     ev::PollCreatedT p;
     p.event_id = pick(public_events_);
+    c.actor_id = participant_of(p.event_id);
     p.title = "poll " + n;
     p.option_texts = {"A", "B", "C"};
     p.multiple_choice = rng_() % 3 == 0;
@@ -187,6 +201,7 @@ cmd::CommandEnvelope Workload::next() {
       size_t i = rng_() % polls_.size();
       poll = polls_[i].id;
       first = option_of_poll_[i];
+      c.actor_id = participant_of(event_of_poll_[i]);
     }
     c.command = cmd::CastBallot{poll, {first + static_cast<int64_t>(rng_() % 3)}};
   } else if (roll < 69) {

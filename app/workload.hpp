@@ -1,8 +1,8 @@
 // A reproducible random workload of domain commands shaped like real use:
 // users register once and then log in, refresh sessions, keep calendars,
 // schedule and edit their own events (timed, all-day, recurring, public
-// gatherings), share them, join gatherings, create and complete tasks, vote,
-// capture inbox items. A share of commands comes from the wrong user or names
+// gatherings), share them, join gatherings, create and complete tasks and vote
+// in the gatherings they take part in, capture inbox items. A share of commands comes from the wrong user or names
 // something missing, so some are refused, as real traffic is. Used by the
 // replay-equivalence tests, the CLI tests and the benchmarks.
 //
@@ -39,6 +39,8 @@ class Workload {
  private:
   int64_t pick(const std::vector<int64_t>& ids);
   int64_t any_user();
+  // Someone taking part in public event `event` (any user when none is known).
+  int64_t participant_of(int64_t event);
   cmd::Command make_event_command(int64_t actor);  // with mu_ held
 
   std::mt19937_64 rng_;
@@ -63,6 +65,9 @@ class Workload {
   std::vector<int64_t> users_, public_events_;
   std::vector<Owned> calendars_, events_, tasks_, polls_, inbox_;
   std::vector<int64_t> option_of_poll_; // first option id, parallel to polls_
+  std::vector<int64_t> event_of_poll_;  // the poll's event, parallel to polls_
+  // Who takes part in each public event (tasks, polls and ballots come from them).
+  std::unordered_map<int64_t, std::vector<int64_t>> participants_;
   std::vector<Session> sessions_;
   std::unordered_map<int64_t, size_t> session_index_;  // session id -> index in sessions_
 };

@@ -69,6 +69,7 @@ Status decide_command(Context& c, const ChangePassword& cmd);
 Status decide_command(Context& c, const SetSuperuser& cmd);
 Status decide_command(Context& c, const SetUserActive& cmd);
 Status decide_command(Context& c, const DeleteUser& cmd);
+Status decide_command(Context& c, const UpdateAccount& cmd);
 Status decide_command(Context& c, const StartSession& cmd);
 Status decide_command(Context& c, const RefreshSession& cmd);
 Status decide_command(Context& c, const EndSession& cmd);
@@ -96,6 +97,7 @@ Status decide_command(Context& c, const CaptureInboxItem& cmd);
 Status decide_command(Context& c, const UpdateInboxItem& cmd);
 Status decide_command(Context& c, const ScheduleInboxItem& cmd);
 Status decide_command(Context& c, const DeleteInboxItem& cmd);
+Status decide_command(Context& c, const SetInboxItemsStatus& cmd);
 Status decide_command(Context& c, const MarkNotificationRead& cmd);
 Status decide_command(Context& c, const MarkAllNotificationsRead& cmd);
 
@@ -116,6 +118,9 @@ Status schedule_event(Context& c, const ScheduleEvent& cmd, std::vector<Interval
 const EventState* visible_event(const WriteState& s, int64_t event_id, int64_t user);
 // True when `user` may edit the event: the owner or an Editor.
 bool can_edit(const EventState& e, int64_t user);
+// True when `user` takes part in the event: a public gathering's participant
+// (its owner is its first), or, for a private event, anyone it is visible to.
+bool takes_part(const EventState& e, int64_t user);
 
 // Open sessions of a user (not ended, not expired at `now`), ascending ids.
 std::vector<int64_t> open_sessions(const WriteState& s, int64_t user_id, int64_t now);

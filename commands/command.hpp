@@ -26,12 +26,35 @@ struct UpdateProfile {
   uint32_t fields = 0;
   std::string username, email, first_name, last_name, full_name, bio, avatar;
 };
-struct ChangePassword { int64_t user_id = 0; std::string password_hash; };
+// The user themself or a superuser. Every open session of the user ends in
+// the same append, except `keep_session_id` (the session that asked, so a
+// user changing their own password stays signed in there; 0: none kept).
+struct ChangePassword { int64_t user_id = 0; std::string password_hash; int64_t keep_session_id = 0; };
 // Superuser or system (actor 0) only.
 struct SetSuperuser { int64_t user_id = 0; bool is_superuser = true; };
+// Superuser or system only. Deactivation ends the user's open sessions in the
+// same append (a later reactivation does not revive them).
 struct SetUserActive { int64_t user_id = 0; bool active = true; };
-// Ends the user's open sessions in the same append.
+// The user themself or a superuser; a superuser cannot delete their own
+// account (FailedPrecondition, Reason::kSelfDeletion). Ends the user's open
+// sessions in the same append; the username and email become free.
 struct DeleteUser { int64_t user_id = 0; };
+// An account change decided as one (user administration): the profile
+// fields `profile.fields` names (profile.user_id is the account), a new
+// password hash, and the active and superuser flags. The user themself or a
+// superuser may change the profile and password; the flags only a superuser
+// (or the system) may send: anyone else is refused (Forbidden) even when the
+// value equals the current one. The rules of UpdateProfile, ChangePassword
+// (keep_session_id) and SetUserActive hold; a flag equal to the current one
+// records nothing, and a session ended for two reasons ends once. All of it
+// is appended together, or nothing.
+struct UpdateAccount {
+  UpdateProfile profile;
+  std::optional<std::string> password_hash;
+  std::optional<bool> is_active;
+  std::optional<bool> is_superuser;
+  int64_t keep_session_id = 0;
+};
 
 // ---- sessions -----------------------------------------------------------
 // Login: SessionStarted + UserLoggedIn. The new session id is the stream id
@@ -91,13 +114,18 @@ struct UpdateInboxItem { int64_t item_id = 0; ev::InboxItemUpdatedT changes; };
 // Creates the event and marks the item scheduled, in one append.
 struct ScheduleInboxItem { int64_t item_id = 0; ScheduleEvent event; };
 struct DeleteInboxItem { int64_t item_id = 0; };
+// Sets the status of each of the actor's live items among `item_ids` (an
+// InboxItemUpdated per item, in one append); ids of unknown, deleted or
+// someone else's items, and repeated ids, are skipped. The count of items
+// set is the count of events.
+struct SetInboxItemsStatus { std::vector<int64_t> item_ids; ev::InboxStatus status = ev::InboxStatus::Pending; };
 
 // ---- notifications (ids are assigned by the notifications read model) ---
 struct MarkNotificationRead { int64_t notification_id = 0; };
 struct MarkAllNotificationsRead { int64_t up_to_id = 0; };
 
 using Command = std::variant<
-    RegisterUser, UpdateProfile, ChangePassword, SetSuperuser, SetUserActive, DeleteUser,
+    RegisterUser, UpdateProfile, ChangePassword, SetSuperuser, SetUserActive, DeleteUser, UpdateAccount,
     StartSession, RefreshSession, EndSession, RequestPasswordReset, CompletePasswordReset,
     CreateCalendar, UpdateCalendar, DeleteCalendar,
     ScheduleEvent, ScheduleEvents, UpdateEvent, DeleteEvent, ShareEvent, UnshareEvent,
@@ -105,7 +133,7 @@ using Command = std::variant<
     CreateTask, UpdateTask, AssignTask, CompleteTask,
     CreatePoll, CastBallot, ClosePoll,
     CaptureInboxItem, UpdateInboxItem, ScheduleInboxItem, DeleteInboxItem,
-    MarkNotificationRead, MarkAllNotificationsRead>;
+    MarkNotificationRead, MarkAllNotificationsRead, SetInboxItemsStatus>;
 
 // A command with who asks and how it is tracked.
 struct CommandEnvelope {

@@ -53,9 +53,10 @@ class Out {
   void put(uint32_t v) { u32(v); }
   void put(bool v) { u8(v ? 1 : 0); }
   void put(const std::string& s) { blob(s); }
-  void put(const std::optional<std::string>& s) {
-    u8(s ? 1 : 0);
-    if (s) blob(*s);
+  template <typename T>
+  void put(const std::optional<T>& v) {
+    u8(v ? 1 : 0);
+    if (v) put(*v);
   }
   template <typename E>
     requires std::is_enum_v<E>
@@ -120,11 +121,15 @@ class In {
   void get(uint32_t& v) { v = u32(); }
   void get(bool& v) { v = u8() != 0; }
   void get(std::string& s) { s = std::string(blob()); }
-  void get(std::optional<std::string>& s) {
-    if (u8())
-      s = std::string(blob());
-    else
-      s.reset();
+  template <typename T>
+  void get(std::optional<T>& v) {
+    if (u8()) {
+      T value{};
+      get(value);
+      v = std::move(value);
+    } else {
+      v.reset();
+    }
   }
   template <typename E>
     requires std::is_enum_v<E>

@@ -38,10 +38,13 @@ inline auto fields(UpdateProfile& c) {
   return std::tie(c.user_id, c.fields, c.username, c.email, c.first_name, c.last_name, c.full_name, c.bio,
                   c.avatar);
 }
-inline auto fields(ChangePassword& c) { return std::tie(c.user_id, c.password_hash); }
+inline auto fields(ChangePassword& c) { return std::tie(c.user_id, c.password_hash, c.keep_session_id); }
 inline auto fields(SetSuperuser& c) { return std::tie(c.user_id, c.is_superuser); }
 inline auto fields(SetUserActive& c) { return std::tie(c.user_id, c.active); }
 inline auto fields(DeleteUser& c) { return std::tie(c.user_id); }
+inline auto fields(UpdateAccount& c) {
+  return std::tie(c.profile, c.password_hash, c.is_active, c.is_superuser, c.keep_session_id);
+}
 inline auto fields(StartSession& c) { return std::tie(c.user_id, c.refresh_jti, c.expires_at); }
 inline auto fields(RefreshSession& c) { return std::tie(c.session_id, c.presented_jti, c.new_jti, c.expires_at); }
 inline auto fields(EndSession& c) { return std::tie(c.session_id, c.reason); }
@@ -71,5 +74,6 @@ inline auto fields(ScheduleInboxItem& c) { return std::tie(c.item_id, c.event); 
 inline auto fields(DeleteInboxItem& c) { return std::tie(c.item_id); }
 inline auto fields(MarkNotificationRead& c) { return std::tie(c.notification_id); }
 inline auto fields(MarkAllNotificationsRead& c) { return std::tie(c.up_to_id); }
+inline auto fields(SetInboxItemsStatus& c) { return std::tie(c.item_ids, c.status); }
 
 }  // namespace almanac::cmd

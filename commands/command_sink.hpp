@@ -4,6 +4,8 @@
 #pragma once
 
 #include <functional>
+#include <future>
+#include <memory>
 #include <vector>
 
 #include "commands/command.hpp"
@@ -27,6 +29,14 @@ class CommandSink {
   // (post elsewhere). When it runs with an ok status, the command's events
   // are durable and the read models of this node hold them.
   virtual void submit(CommandEnvelope command, Completion done) = 0;
+  // The same, for a caller that may block: the result through a future.
+  // Never wait on it on a thread `done` runs on.
+  std::future<CommandResult> submit(CommandEnvelope command) {
+    auto promise = std::make_shared<std::promise<CommandResult>>();
+    std::future<CommandResult> result = promise->get_future();
+    submit(std::move(command), [promise](CommandResult r) { promise->set_value(std::move(r)); });
+    return result;
+  }
   // True when this node's writes are suspended until a restart (a storage
   // failure of a lone node); a cluster node recovers by itself.
   virtual bool failed() const = 0;

@@ -39,6 +39,8 @@ Target target_of(const WriteState& s, const CommandEnvelope& env) {
                              std::is_same_v<T, SetUserActive> ||
                              std::is_same_v<T, DeleteUser>) {
           return {{Category::User, c.user_id}};
+        } else if constexpr (std::is_same_v<T, UpdateAccount>) {
+          return {{Category::User, c.profile.user_id}};
         } else if constexpr (std::is_same_v<T, RefreshSession> ||
                              std::is_same_v<T, EndSession>) {
           return {{Category::Session, c.session_id}};
@@ -60,6 +62,9 @@ Target target_of(const WriteState& s, const CommandEnvelope& env) {
                              std::is_same_v<T, ScheduleInboxItem> ||
                              std::is_same_v<T, DeleteInboxItem>) {
           return {{Category::Inbox, c.item_id}};
+        } else if constexpr (std::is_same_v<T, SetInboxItemsStatus>) {
+          // Several items, none of them the target of an If-Match.
+          return {{}, true};
         } else {
           static_assert(std::is_same_v<T, MarkNotificationRead> ||
                         std::is_same_v<T, MarkAllNotificationsRead>);

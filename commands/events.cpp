@@ -60,7 +60,7 @@ struct Draft {
 
 // Normalises an all-day draft and checks every field rule.
 Status normalise_and_check(Draft& d) {
-  if (blank(d.title)) return invalid("Title must not be empty", "title");
+  if (blank(d.title)) return invalid("Title must not be empty", "title").because(Reason::kBlankTitle);
   if (d.start < kMinUs || d.start > kMaxUs)
     return invalid("start_time must be between years 1 and 9999", "start_time");
   if (d.has_end && (d.end < kMinUs || d.end > kMaxUs))
@@ -73,7 +73,7 @@ Status normalise_and_check(Draft& d) {
     d.has_end = true;
   }
   if (d.has_end && d.end <= d.start)
-    return invalid("end_time must be after start_time", "end_time");
+    return invalid("end_time must be after start_time", "end_time").because(Reason::kEndNotAfterStart);
   if (d.has_repeat_until) {
     int64_t start_day = day_of(d.start);
     if (d.repeat_until_day < start_day)
@@ -127,6 +127,11 @@ bool can_edit(const EventState& e, int64_t user) {
   if (e.owner_id == user) return true;
   auto it = e.acl.find(user);
   return it != e.acl.end() && it->second != ev::Role::Viewer;
+}
+
+bool takes_part(const EventState& e, int64_t user) {
+  if (e.visibility != ev::Visibility::Public) return user != 0 && (e.owner_id == user || e.acl.count(user));
+  return std::find(e.participants.begin(), e.participants.end(), user) != e.participants.end();
 }
 
 Status schedule_event(Context& c, const ScheduleEvent& cmd, std::vector<Interval>& batch,
@@ -193,9 +198,13 @@ Status decide_command(Context& c, const ScheduleEvent& cmd) {
 
 Status decide_command(Context& c, const ScheduleEvents& cmd) {
   std::vector<Interval> batch;
-  for (const ScheduleEvent& one : cmd.events) {
+  for (size_t i = 0; i < cmd.events.size(); ++i) {
     int64_t id = 0;
-    if (Status st = schedule_event(c, one, batch, id); !st) return st;
+    if (Status st = schedule_event(c, cmd.events[i], batch, id); !st) {
+      // The refusal names the event of the batch: "events.<index>[.<field>]".
+      std::string field = "events." + std::to_string(i) + (st.field().empty() ? "" : "." + st.field());
+      return Status(st.code(), st.message(), std::move(field), st.reason());
+    }
   }
   return Status::ok();
 }
@@ -237,6 +246,12 @@ Status decide_command(Context& c, const UpdateEvent& cmd) {
     d.max_participants = d.has_max_participants ? ch.max_participants : 0;
   }
   if (Status st = normalise_and_check(d); !st) return st;
+  // A limit never removes anyone: it may not fall below who has joined.
+  if ((f & event_field::kMaxParticipants) && d.has_max_participants &&
+      static_cast<int64_t>(cur->participants.size()) > d.max_participants)
+    return invalid("max_participants cannot be below the current number of participants (" +
+                       std::to_string(cur->participants.size()) + ")",
+                   "max_participants");
   if (cmd.reject_conflicts && d.has_end &&
       !c.state.overlapping(cur->owner_id, d.start, d.end, cmd.event_id).empty())
     return time_conflict();

@@ -22,12 +22,24 @@ const InboxState* own_item(const Context& c, int64_t id) {
 
 Status item_not_found() { return not_found("Inbox item not found"); }
 
+constexpr int32_t kMinPriorityLevel = 1;
+constexpr int32_t kMaxPriorityLevel = 5;
+
+// A priority level, when the event names one, is 1 to 5.
+Status check_level(uint32_t fields, uint32_t nulls, int32_t level) {
+  if (!(fields & inbox_field::kPriorityLevel)) return Status::ok();
+  if ((nulls & inbox_field::kPriorityLevel) || level < kMinPriorityLevel || level > kMaxPriorityLevel)
+    return invalid("Priority must be between 1 and 5", "priority");
+  return Status::ok();
+}
+
 }  // namespace
 
 Status decide_command(Context& c, const CaptureInboxItem& cmd) {
   const UserState* u = c.state.user(c.actor);
   if (!u || u->deleted) return not_found("User not found");
   if (blank(cmd.item.content)) return invalid("Content must not be empty", "content");
+  if (Status st = check_level(cmd.item.fields, 0, cmd.item.priority_level); !st) return st;
   ev::InboxItemCapturedT out = cmd.item;
   out.uuid = c.ids.uuid();
   out.owner_id = c.actor;
@@ -42,6 +54,7 @@ Status decide_command(Context& c, const UpdateInboxItem& cmd) {
   const uint32_t n = ch.nulls & ch.fields;
   if ((ch.fields & inbox_field::kContent) && ((n & inbox_field::kContent) || blank(ch.content)))
     return invalid("Content must not be empty", "content");
+  if (Status st = check_level(ch.fields, n, ch.priority_level); !st) return st;
   if (ch.fields == 0) return Status::ok();
   ev::InboxItemUpdatedT out = ch;
   out.nulls = n;
@@ -63,6 +76,20 @@ Status decide_command(Context& c, const ScheduleInboxItem& cmd) {
 Status decide_command(Context& c, const DeleteInboxItem& cmd) {
   if (!own_item(c, cmd.item_id)) return item_not_found();
   c.out.emit({Category::Inbox, cmd.item_id}, ev::InboxItemDeletedT{});
+  return Status::ok();
+}
+
+Status decide_command(Context& c, const SetInboxItemsStatus& cmd) {
+  std::vector<int64_t> ids = cmd.item_ids;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (int64_t id : ids) {
+    if (!own_item(c, id)) continue;
+    ev::InboxItemUpdatedT out;
+    out.fields = inbox_field::kStatus;
+    out.status = cmd.status;
+    c.out.emit({Category::Inbox, id}, std::move(out));
+  }
   return Status::ok();
 }
 

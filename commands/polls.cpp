@@ -1,6 +1,8 @@
-// Polls on an event: options numbered globally and densely, one ballot per
-// user for single choice, several ballots (never repeating an option) for
-// multiple choice, nothing after ends_at or once closed.
+// Polls on an event: started and answered by those who take part in it,
+// 2 to 20 options numbered globally and densely, one ballot per user for
+// single choice, several ballots (never repeating an option) for multiple
+// choice, nothing after ends_at or once closed. The system closes a poll once
+// its ends_at has passed; its creator may close it earlier.
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -16,15 +18,31 @@ bool blank(const std::string& s) {
 }
 
 constexpr size_t kMinOptions = 2;
+constexpr size_t kMaxOptions = 20;
+
+// A poll whose event still exists and is visible to `user`; nullptr (and the
+// event through `event`) otherwise: the polls of a deleted event go with it.
+const PollState* live_poll(const WriteState& s, int64_t id, int64_t user, const EventState** event) {
+  const PollState* p = s.poll(id);
+  if (!p) return nullptr;
+  const EventState* e = visible_event(s, p->event_id, user);
+  if (!e) return nullptr;
+  *event = e;
+  return p;
+}
 
 }  // namespace
 
 Status decide_command(Context& c, const CreatePoll& cmd) {
   const ev::PollCreatedT& in = cmd.poll;
-  if (!visible_event(c.state, in.event_id, c.actor)) return not_found("Event not found");
+  const EventState* e = visible_event(c.state, in.event_id, c.actor);
+  if (!e) return not_found("Event not found");
+  if (!takes_part(*e, c.actor))
+    return forbidden("Only those who take part in the event can start a poll").because(Reason::kNotParticipant);
   if (blank(in.title)) return invalid("Title must not be empty", "title");
   if (in.option_texts.size() < kMinOptions)
     return invalid("A poll needs at least two options", "options");
+  if (in.option_texts.size() > kMaxOptions) return invalid("A poll has at most 20 options", "options");
   for (const std::string& text : in.option_texts)
     if (blank(text)) return invalid("Options must not be empty", "options");
   if (in.has_ends_at && in.ends_at <= c.now)
@@ -39,10 +57,13 @@ Status decide_command(Context& c, const CreatePoll& cmd) {
 }
 
 Status decide_command(Context& c, const CastBallot& cmd) {
-  const PollState* p = c.state.poll(cmd.poll_id);
-  if (!p || !visible_event(c.state, p->event_id, c.actor)) return not_found("Poll not found");
+  const EventState* e = nullptr;
+  const PollState* p = live_poll(c.state, cmd.poll_id, c.actor, &e);
+  if (!p) return not_found("Poll not found");
   if (p->closed || (p->has_ends_at && c.now >= p->ends_at))
     return forbidden("Voting has ended").because(Reason::kPollEnded);
+  if (!takes_part(*e, c.actor))
+    return forbidden("Only those who take part in the event can vote").because(Reason::kNotParticipant);
   const std::set<int64_t> chosen(cmd.option_ids.begin(), cmd.option_ids.end());
   if (chosen.empty() || chosen.size() != cmd.option_ids.size() ||
       *chosen.begin() < p->first_option_id ||
@@ -64,11 +85,17 @@ Status decide_command(Context& c, const CastBallot& cmd) {
 }
 
 Status decide_command(Context& c, const ClosePoll& cmd) {
-  const PollState* p = c.state.poll(cmd.poll_id);
-  if (!p || !visible_event(c.state, p->event_id, c.actor)) return not_found("Poll not found");
-  if (c.actor == 0 || p->creator_id != c.actor)
-    return forbidden("Only the poll's creator can close it").because(Reason::kNotOwner);
+  const EventState* e = nullptr;
+  // The system (actor 0) closes polls whose time is up; people only their own.
+  const PollState* p = c.actor == 0 ? c.state.poll(cmd.poll_id) : live_poll(c.state, cmd.poll_id, c.actor, &e);
+  if (!p) return not_found("Poll not found");
   if (p->closed) return failed_precondition("Poll is already closed").because(Reason::kPollEnded);
+  if (c.actor == 0) {
+    if (!p->has_ends_at || c.now < p->ends_at)
+      return failed_precondition("The poll's time is not up").because(Reason::kNotOwner);
+  } else if (p->creator_id != c.actor) {
+    return forbidden("Only the poll's creator can close it").because(Reason::kNotOwner);
+  }
   c.out.emit({Category::Poll, cmd.poll_id}, ev::PollClosedT{});
   return Status::ok();
 }

@@ -1,6 +1,7 @@
-// Tasks of an event: created by whoever sees the event, changed and
-// completed by their creator or assignee, assigned by the task's creator or
-// the event's creator.
+// Tasks of an event: created by those who take part in it (a public
+// gathering's participants), assigned to one of them, changed and completed
+// by their creator or assignee, assigned by the task's creator or the
+// event's creator. They go with their event.
 #include <algorithm>
 #include <cctype>
 
@@ -19,13 +20,27 @@ bool live_user(const WriteState& s, int64_t id) {
   return u && !u->deleted;
 }
 
-Status check_assignee(const WriteState& s, int64_t assignee) {
-  if (assignee != 0 && !live_user(s, assignee))
-    return invalid("Assignee does not exist", "assignee_id");
+// The assignee exists and takes part in the event (anyone may be unassigned).
+Status check_assignee(const WriteState& s, const EventState& e, int64_t assignee) {
+  if (assignee == 0) return Status::ok();
+  if (!live_user(s, assignee)) return invalid("Assignee does not exist", "assignee_id");
+  if (!takes_part(e, assignee))
+    return invalid("The assignee must take part in the event", "assignee_id").because(Reason::kNotParticipant);
   return Status::ok();
 }
 
 Status task_not_found() { return not_found("Task not found"); }
+
+// A task whose event still exists; nullptr (and the event through `event`)
+// otherwise: the tasks of a deleted event are gone with it.
+const TaskState* live_task(const WriteState& s, int64_t id, const EventState** event) {
+  const TaskState* t = s.task(id);
+  if (!t) return nullptr;
+  const EventState* e = s.event(t->event_id);
+  if (!e || e->deleted) return nullptr;
+  *event = e;
+  return t;
+}
 
 bool creator_or_assignee(const TaskState& t, int64_t user) {
   return user != 0 && (t.creator_id == user || t.assignee_id == user);
@@ -35,10 +50,13 @@ bool creator_or_assignee(const TaskState& t, int64_t user) {
 
 Status decide_command(Context& c, const CreateTask& cmd) {
   const ev::TaskCreatedT& in = cmd.task;
-  if (!visible_event(c.state, in.event_id, c.actor)) return not_found("Event not found");
+  const EventState* e = visible_event(c.state, in.event_id, c.actor);
+  if (!e) return not_found("Event not found");
+  if (!takes_part(*e, c.actor))
+    return forbidden("Only those who take part in the event can add tasks to it").because(Reason::kNotParticipant);
   if (blank(in.title)) return invalid("Title must not be empty", "title");
   int64_t assignee = (in.fields & task_field::kAssignee) ? in.assignee_id : 0;
-  if (Status st = check_assignee(c.state, assignee); !st) return st;
+  if (Status st = check_assignee(c.state, *e, assignee); !st) return st;
   ev::TaskCreatedT out = in;
   out.uuid = c.ids.uuid();
   out.creator_id = c.actor;
@@ -51,7 +69,8 @@ Status decide_command(Context& c, const CreateTask& cmd) {
 }
 
 Status decide_command(Context& c, const UpdateTask& cmd) {
-  const TaskState* t = c.state.task(cmd.task_id);
+  const EventState* e = nullptr;
+  const TaskState* t = live_task(c.state, cmd.task_id, &e);
   if (!t) return task_not_found();
   if (!creator_or_assignee(*t, c.actor))
     return forbidden("Only the task's creator or assignee can change it").because(Reason::kNotOwner);
@@ -60,7 +79,7 @@ Status decide_command(Context& c, const UpdateTask& cmd) {
   if ((ch.fields & task_field::kTitle) && ((n & task_field::kTitle) || blank(ch.title)))
     return invalid("Title must not be empty", "title");
   if ((ch.fields & task_field::kAssignee) && !(n & task_field::kAssignee))
-    if (Status st = check_assignee(c.state, ch.assignee_id); !st) return st;
+    if (Status st = check_assignee(c.state, *e, ch.assignee_id); !st) return st;
   if (ch.fields == 0) return Status::ok();
   ev::TaskUpdatedT out = ch;
   out.nulls = n;
@@ -69,14 +88,14 @@ Status decide_command(Context& c, const UpdateTask& cmd) {
 }
 
 Status decide_command(Context& c, const AssignTask& cmd) {
-  const TaskState* t = c.state.task(cmd.task_id);
+  const EventState* e = nullptr;
+  const TaskState* t = live_task(c.state, cmd.task_id, &e);
   if (!t) return task_not_found();
-  const EventState* e = c.state.event(t->event_id);
-  bool event_creator = e && c.actor != 0 && e->owner_id == c.actor;
+  bool event_creator = c.actor != 0 && e->owner_id == c.actor;
   if (!event_creator && !(c.actor != 0 && t->creator_id == c.actor))
     return forbidden("Only the event's creator or the task's creator can assign it")
         .because(Reason::kNotOwner);
-  if (Status st = check_assignee(c.state, cmd.assignee_id); !st) return st;
+  if (Status st = check_assignee(c.state, *e, cmd.assignee_id); !st) return st;
   ev::TaskAssignedT out;
   out.assignee_id = cmd.assignee_id;
   c.out.emit({Category::Task, cmd.task_id}, std::move(out));
@@ -84,7 +103,8 @@ Status decide_command(Context& c, const AssignTask& cmd) {
 }
 
 Status decide_command(Context& c, const CompleteTask& cmd) {
-  const TaskState* t = c.state.task(cmd.task_id);
+  const EventState* e = nullptr;
+  const TaskState* t = live_task(c.state, cmd.task_id, &e);
   if (!t) return task_not_found();
   if (!creator_or_assignee(*t, c.actor))
     return forbidden("Only the task's creator or assignee can complete it").because(Reason::kNotOwner);

@@ -1,5 +1,6 @@
 // Users: registration, profile, password, superuser and active flags,
-// deletion (which ends the user's sessions in the same decision).
+// deletion, and the account change of user administration. A new password,
+// a deactivation and a deletion end the user's sessions in the same decision.
 #include <algorithm>
 #include <cctype>
 
@@ -84,6 +85,47 @@ void index_email(WriteState& s, const std::string& email, int64_t id) {
 }
 Status not_permitted() { return forbidden("Not enough permissions"); }
 
+constexpr uint32_t kProfileFields = user_field::kUsername | user_field::kEmail | user_field::kFirstName |
+                                    user_field::kLastName | user_field::kFullName | user_field::kBio |
+                                    user_field::kAvatar;
+
+// The username and email a profile change names are valid and free.
+Status check_profile(const WriteState& s, const UpdateProfile& cmd) {
+  if (cmd.fields & user_field::kUsername)
+    if (Status st = check_username(s, cmd.username, cmd.user_id); !st) return st;
+  if (cmd.fields & user_field::kEmail)
+    if (Status st = check_email(s, cmd.email, cmd.user_id); !st) return st;
+  return Status::ok();
+}
+
+// UserProfileUpdated with the known fields `cmd.fields` names; nothing when
+// it names none.
+void emit_profile(Context& c, const UpdateProfile& cmd) {
+  const uint32_t fields = cmd.fields & kProfileFields;
+  if (fields == 0) return;
+  ev::UserProfileUpdatedT e;
+  e.changed = fields;
+  if (fields & user_field::kUsername) e.username = cmd.username;
+  if (fields & user_field::kEmail) e.email = cmd.email;
+  if (fields & user_field::kFirstName) e.first_name = cmd.first_name;
+  if (fields & user_field::kLastName) e.last_name = cmd.last_name;
+  if (fields & user_field::kFullName) e.full_name = cmd.full_name;
+  if (fields & user_field::kBio) e.bio = cmd.bio;
+  if (fields & user_field::kAvatar) e.avatar = cmd.avatar;
+  c.out.emit({Category::User, cmd.user_id}, std::move(e));
+}
+
+// Ends every open session of `user_id` but `keep` (0: none kept).
+void end_sessions(Context& c, int64_t user_id, int64_t keep,
+                  ev::SessionEndReason reason = ev::SessionEndReason::Revoked) {
+  for (int64_t sid : open_sessions(c.state, user_id, c.now)) {
+    if (sid == keep) continue;
+    ev::SessionEndedT end;
+    end.reason = reason;
+    c.out.emit({Category::Session, sid}, std::move(end));
+  }
+}
+
 }  // namespace
 
 Status decide_command(Context& c, const RegisterUser& cmd) {
@@ -105,25 +147,8 @@ Status decide_command(Context& c, const RegisterUser& cmd) {
 Status decide_command(Context& c, const UpdateProfile& cmd) {
   if (!live_user(c.state, cmd.user_id)) return user_not_found();
   if (!may_manage(c, cmd.user_id)) return not_permitted();
-  if (cmd.fields & user_field::kUsername)
-    if (Status st = check_username(c.state, cmd.username, cmd.user_id); !st) return st;
-  if (cmd.fields & user_field::kEmail)
-    if (Status st = check_email(c.state, cmd.email, cmd.user_id); !st) return st;
-  constexpr uint32_t kKnown = user_field::kUsername | user_field::kEmail |
-                              user_field::kFirstName | user_field::kLastName |
-                              user_field::kFullName | user_field::kBio | user_field::kAvatar;
-  uint32_t fields = cmd.fields & kKnown;
-  if (fields == 0) return Status::ok();
-  ev::UserProfileUpdatedT e;
-  e.changed = fields;
-  if (fields & user_field::kUsername) e.username = cmd.username;
-  if (fields & user_field::kEmail) e.email = cmd.email;
-  if (fields & user_field::kFirstName) e.first_name = cmd.first_name;
-  if (fields & user_field::kLastName) e.last_name = cmd.last_name;
-  if (fields & user_field::kFullName) e.full_name = cmd.full_name;
-  if (fields & user_field::kBio) e.bio = cmd.bio;
-  if (fields & user_field::kAvatar) e.avatar = cmd.avatar;
-  c.out.emit({Category::User, cmd.user_id}, std::move(e));
+  if (Status st = check_profile(c.state, cmd); !st) return st;
+  emit_profile(c, cmd);
   return Status::ok();
 }
 
@@ -134,6 +159,7 @@ Status decide_command(Context& c, const ChangePassword& cmd) {
   ev::PasswordChangedT e;
   e.password_hash = cmd.password_hash;
   c.out.emit({Category::User, cmd.user_id}, std::move(e));
+  end_sessions(c, cmd.user_id, cmd.keep_session_id);
   return Status::ok();
 }
 
@@ -149,22 +175,58 @@ Status decide_command(Context& c, const SetSuperuser& cmd) {
 Status decide_command(Context& c, const SetUserActive& cmd) {
   if (c.actor != 0 && !c.state.is_superuser(c.actor)) return not_permitted();
   if (!live_user(c.state, cmd.user_id)) return user_not_found();
-  if (cmd.active)
+  if (cmd.active) {
     c.out.emit({Category::User, cmd.user_id}, ev::UserReactivatedT{});
-  else
+  } else {
     c.out.emit({Category::User, cmd.user_id}, ev::UserDeactivatedT{});
+    end_sessions(c, cmd.user_id, 0);
+  }
   return Status::ok();
 }
 
 Status decide_command(Context& c, const DeleteUser& cmd) {
   if (!live_user(c.state, cmd.user_id)) return user_not_found();
   if (!may_manage(c, cmd.user_id)) return not_permitted();
+  // A superuser removing their own account could leave nobody to administer
+  // the others; another superuser (or the system) has to do it.
+  if (c.actor == cmd.user_id && c.state.is_superuser(c.actor))
+    return failed_precondition("A superuser cannot delete their own account").because(Reason::kSelfDeletion);
   c.out.emit({Category::User, cmd.user_id}, ev::UserDeletedT{});
-  for (int64_t sid : open_sessions(c.state, cmd.user_id, c.now)) {
-    ev::SessionEndedT end;
-    end.reason = ev::SessionEndReason::UserDeleted;
-    c.out.emit({Category::Session, sid}, std::move(end));
+  end_sessions(c, cmd.user_id, 0, ev::SessionEndReason::UserDeleted);
+  return Status::ok();
+}
+
+Status decide_command(Context& c, const UpdateAccount& cmd) {
+  const int64_t id = cmd.profile.user_id;
+  const UserState* u = live_user(c.state, id);
+  if (!u) return user_not_found();
+  if (!may_manage(c, id)) return not_permitted();
+  // Sending a flag at all needs the right to set it: a user who sends
+  // is_superuser, even their current value, is refused rather than ignored.
+  if ((cmd.is_active || cmd.is_superuser) && c.actor != 0 && !c.state.is_superuser(c.actor))
+    return not_permitted();
+  if (Status st = check_profile(c.state, cmd.profile); !st) return st;
+  if (cmd.password_hash && cmd.password_hash->empty()) return invalid("Password is required", "password");
+
+  emit_profile(c, cmd.profile);
+  const bool deactivate = cmd.is_active && !*cmd.is_active && u->active;
+  if (cmd.password_hash) {
+    ev::PasswordChangedT e;
+    e.password_hash = *cmd.password_hash;
+    c.out.emit({Category::User, id}, std::move(e));
   }
+  if (cmd.is_superuser && *cmd.is_superuser != u->superuser) {
+    ev::UserPromotedT e;
+    e.is_superuser = *cmd.is_superuser;
+    c.out.emit({Category::User, id}, std::move(e));
+  }
+  if (deactivate) c.out.emit({Category::User, id}, ev::UserDeactivatedT{});
+  if (cmd.is_active && *cmd.is_active && !u->active) c.out.emit({Category::User, id}, ev::UserReactivatedT{});
+  // Deactivation ends every session; a new password every one but the caller's.
+  if (deactivate)
+    end_sessions(c, id, 0);
+  else if (cmd.password_hash)
+    end_sessions(c, id, cmd.keep_session_id);
   return Status::ok();
 }
 

@@ -263,7 +263,9 @@ std::unique_ptr<Writer::Stage> Writer::decide_chunk(std::vector<Item> items) {
 
     Decision d = decide(state_, c, clock_, ids_);
     if (d.events.empty()) {
-      slot.result.status = d.status.is_ok() ? internal_error("command decided no events") : d.status;
+      // Refused, or accepted with nothing to record (an account change that
+      // names only what already is): either way nothing is appended.
+      slot.result.status = d.status;
       if (!c.idempotency_key.empty()) keys.erase({c.actor_id, c.idempotency_key});
       continue;
     }

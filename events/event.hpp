@@ -67,7 +67,7 @@ enum : uint32_t {
 namespace inbox_field {
 enum : uint32_t {
   kContent = 1u << 0, kCategory = 1u << 1, kPriority = 1u << 2, kStatus = 1u << 3,
-  kMetadata = 1u << 4,
+  kMetadata = 1u << 4, kPriorityLevel = 1u << 5,
 };
 }
 

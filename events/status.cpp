@@ -33,9 +33,12 @@ const char* reason_name(Reason reason) {
     case Reason::kUserGone: return "user_gone";
     case Reason::kInvalidResetToken: return "invalid_reset_token";
     case Reason::kIdempotencyKeyReused: return "idempotency_key_reused";
+    case Reason::kSelfDeletion: return "self_deletion";
     case Reason::kStaleVersion: return "stale_version";
     case Reason::kDuplicateCalendarName: return "duplicate_calendar_name";
     case Reason::kTimeConflict: return "time_conflict";
+    case Reason::kBlankTitle: return "blank_title";
+    case Reason::kEndNotAfterStart: return "end_not_after_start";
     case Reason::kNotOwner: return "not_owner";
     case Reason::kEventFull: return "event_full";
     case Reason::kAlreadyParticipant: return "already_participant";

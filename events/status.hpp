@@ -42,11 +42,14 @@ enum class Reason {
   kUserGone,               // the account behind a token was deleted
   kInvalidResetToken,
   kIdempotencyKeyReused,   // the key was used for another request
+  kSelfDeletion,           // a superuser asked to delete their own account
   // versions
   kStaleVersion,           // If-Match names another version (or none we sent)
   // calendars and events
   kDuplicateCalendarName,
   kTimeConflict,
+  kBlankTitle,             // a title of nothing but white space
+  kEndNotAfterStart,       // an end at or before the start
   kNotOwner,               // the caller's role does not allow it
   kEventFull,
   kAlreadyParticipant,

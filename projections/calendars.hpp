@@ -28,6 +28,8 @@ class CalendarsModel {
   // The owner's calendar with exactly this name.
   const CalendarView* find_by_name(int64_t owner_id, std::string_view name) const;
   std::vector<CalendarView> by_owner(int64_t owner_id) const;
+  // Ids of the owner's calendars, ascending; nullptr when none.
+  const IdSet* ids_of(int64_t owner_id) const { return by_owner_.find(owner_id); }
 
   size_t count() const { return calendars_.size(); }
   uint64_t digest() const;

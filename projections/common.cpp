@@ -15,21 +15,106 @@ uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
 }
 }  // namespace
 
+// ---- RankedIds -------------------------------------------------------------------
+
+namespace {
+size_t lowbit(size_t i) { return i & (~i + 1); }
+}  // namespace
+
+void RankedIds::insert(int64_t id) {
+  if (ids_.empty() || ids_.back() < id) {
+    // Append at 1-based position i: its node covers (i - lowbit(i), i], the
+    // sum of the new flag and of the nodes that make up that range below i.
+    ids_.push_back(id);
+    live_.push_back(1);
+    const size_t i = ids_.size();
+    int32_t sum = 1;
+    for (size_t j = i - 1, stop = i - lowbit(i); j > stop; j -= lowbit(j)) sum += tree_[j];
+    if (tree_.empty()) tree_.push_back(0);
+    tree_.push_back(sum);
+    ++live_count_;
+    return;
+  }
+  auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+  const auto pos = static_cast<size_t>(it - ids_.begin());
+  if (it != ids_.end() && *it == id) {
+    if (!live_[pos]) {
+      live_[pos] = 1;
+      add(pos, 1);
+      ++live_count_;
+    }
+    return;
+  }
+  ids_.insert(it, id);
+  live_.insert(live_.begin() + static_cast<std::ptrdiff_t>(pos), 1);
+  ++live_count_;
+  rebuild();
+}
+
+bool RankedIds::erase(int64_t id) {
+  auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+  if (it == ids_.end() || *it != id) return false;
+  const auto pos = static_cast<size_t>(it - ids_.begin());
+  if (!live_[pos]) return false;
+  live_[pos] = 0;
+  add(pos, -1);
+  --live_count_;
+  return true;
+}
+
+bool RankedIds::contains(int64_t id) const {
+  auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+  return it != ids_.end() && *it == id && live_[static_cast<size_t>(it - ids_.begin())];
+}
+
+void RankedIds::add(size_t pos, int32_t delta) {
+  for (size_t i = pos + 1; i < tree_.size(); i += lowbit(i)) tree_[i] += delta;
+}
+
+void RankedIds::rebuild() {
+  tree_.assign(ids_.size() + 1, 0);
+  for (size_t i = 1; i <= ids_.size(); ++i) {
+    tree_[i] += live_[i - 1];
+    if (size_t parent = i + lowbit(i); parent <= ids_.size()) tree_[parent] += tree_[i];
+  }
+}
+
+size_t RankedIds::position_of_rank(size_t rank) const {
+  // Descends the tree: the largest 1-based position whose prefix sum is at
+  // most `rank` is the position (0-based) of the live id of that rank.
+  const size_t n = ids_.size();
+  size_t step = 1;
+  while (step * 2 <= n) step *= 2;
+  size_t pos = 0;
+  size_t remaining = rank;
+  for (; step > 0; step /= 2) {
+    const size_t next = pos + step;
+    if (next <= n && static_cast<size_t>(tree_[next]) <= remaining) {
+      pos = next;
+      remaining -= static_cast<size_t>(tree_[next]);
+    }
+  }
+  return pos;
+}
+
+std::vector<int64_t> RankedIds::range(size_t skip, size_t limit) const {
+  std::vector<int64_t> out;
+  if (skip >= live_count_ || limit == 0) return out;
+  const size_t n = std::min(limit, live_count_ - skip);
+  out.reserve(n);
+  size_t pos = position_of_rank(skip);
+  out.push_back(ids_[pos]);
+  for (size_t rank = skip + 1; out.size() < n; ++rank) {
+    pos = pos + 1 < ids_.size() && live_[pos + 1] ? pos + 1 : position_of_rank(rank);
+    out.push_back(ids_[pos]);
+  }
+  return out;
+}
+
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = lower_char(c);
   return out;
-}
-
-bool contains_ci(std::string_view hay, std::string_view needle_lower) {
-  if (needle_lower.empty()) return true;
-  if (needle_lower.size() > hay.size()) return false;
-  for (size_t i = 0; i + needle_lower.size() <= hay.size(); ++i) {
-    size_t j = 0;
-    while (j < needle_lower.size() && lower_char(hay[i + j]) == needle_lower[j]) ++j;
-    if (j == needle_lower.size()) return true;
-  }
-  return false;
 }
 
 int64_t sat_sub(int64_t a, int64_t b) {

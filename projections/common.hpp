@@ -93,12 +93,45 @@ class IdIndex {
   DenseMap<IdSet> sets_;
 };
 
+// Ids in ascending order, each live or not, with a Fenwick tree over the
+// live flags, so that the live id of any rank is found in O(log n): the index
+// behind listings in id order with skip/limit (the users), where a page deep
+// in the list must cost what the first page costs. An id is never removed,
+// only marked not live, so positions stay put.
+//
+// Ids normally arrive in ascending order (decide() hands them out so): an
+// insert is then an append, O(log n). A smaller id that is not yet held
+// (only a log decide() did not write has one) is inserted in place and the
+// tree rebuilt, O(n).
+class RankedIds {
+ public:
+  // Makes `id` live (adding it when it is not held).
+  void insert(int64_t id);
+  // Marks `id` not live; false when it was not held or not live.
+  bool erase(int64_t id);
+  bool contains(int64_t id) const;
+  // Live ids.
+  size_t size() const { return live_count_; }
+  // The live ids of ranks [skip, skip + limit), ascending: O(log n) to reach
+  // the first, then O(1) for each following id (O(log n) after a run of ids
+  // that are not live).
+  std::vector<int64_t> range(size_t skip, size_t limit) const;
+
+ private:
+  // The position (0-based) of the live id of rank `rank`; requires rank < size().
+  size_t position_of_rank(size_t rank) const;
+  // Adds `delta` at position `pos` (0-based).
+  void add(size_t pos, int32_t delta);
+  void rebuild();
+
+  std::vector<int64_t> ids_;    // ascending
+  std::vector<uint8_t> live_;   // per position: 1 when live
+  std::vector<int32_t> tree_;   // Fenwick tree over live_, 1-based (tree_[0] unused)
+  size_t live_count_ = 0;
+};
+
 // ASCII lower case; other bytes (UTF-8 included) are kept as they are.
 std::string ascii_lower(std::string_view s);
-
-// True when `needle_lower` (already ASCII-lowered) occurs in `hay`, comparing
-// ASCII letters without case. An empty needle matches everything.
-bool contains_ci(std::string_view hay, std::string_view needle_lower);
 
 // a - b and a + b clamped to the int64 range.
 int64_t sat_sub(int64_t a, int64_t b);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "absl/container/flat_hash_set.h"
 #include "events/time.hpp"
 #include "projections/recurrence.hpp"
 
@@ -67,7 +68,35 @@ EventsModel::TimeKey EventsModel::time_key(const EventView& v) {
   return {is_series(v), v.visibility == ev::Visibility::Public, v.start};
 }
 
+namespace {
+uint32_t trigram_at(std::string_view text, size_t i) {
+  return static_cast<uint32_t>(static_cast<unsigned char>(text[i])) << 16 |
+         static_cast<uint32_t>(static_cast<unsigned char>(text[i + 1])) << 8 |
+         static_cast<uint32_t>(static_cast<unsigned char>(text[i + 2]));
+}
+
+template <typename F>
+void for_each_trigram(std::string_view text, F&& f) {
+  for (size_t i = 0; i + 3 <= text.size(); ++i) f(trigram_at(text, i));
+}
+}  // namespace
+
+void EventsModel::add_trigrams(int64_t id, const Folded& now, const Folded* before) {
+  absl::flat_hash_set<uint32_t> had;
+  if (before != nullptr) {
+    for_each_trigram(before->title, [&](uint32_t t) { had.insert(t); });
+    for_each_trigram(before->description, [&](uint32_t t) { had.insert(t); });
+  }
+  auto add = [&](uint32_t t) {
+    if (had.insert(t).second) trigrams_[t].push_back(id);
+  };
+  for_each_trigram(now.title, add);
+  for_each_trigram(now.description, add);
+}
+
 void EventsModel::index(const EventView& v) {
+  Folded& text = folded_.assign(v.id, Folded{ascii_lower(v.title), ascii_lower(v.description.value_or(""))});
+  if (v.visibility == ev::Visibility::Public) add_trigrams(v.id, text, nullptr);
   if (v.calendar_id) by_calendar_.insert(*v.calendar_id, v.id);
   if (v.visibility == ev::Visibility::Public) public_.insert(v.id);
   if (is_series(v)) {
@@ -80,6 +109,7 @@ void EventsModel::index(const EventView& v) {
 }
 
 void EventsModel::unindex(const EventView& v) {
+  folded_.erase(v.id);
   if (v.calendar_id) by_calendar_.erase(*v.calendar_id, v.id);
   public_.erase(v.id);
   if (is_series(v)) {
@@ -92,6 +122,9 @@ void EventsModel::unindex(const EventView& v) {
 
 void EventsModel::reindex(const TimeKey& before, const EventView& v) {
   const TimeKey after = time_key(v);
+  Folded text{ascii_lower(v.title), ascii_lower(v.description.value_or(""))};
+  if (after.is_public) add_trigrams(v.id, text, before.is_public ? folded_.find(v.id) : nullptr);
+  folded_.assign(v.id, std::move(text));
   if (after.is_public != before.is_public) {
     if (after.is_public) {
       public_.insert(v.id);
@@ -168,6 +201,7 @@ void EventsModel::apply(const Envelope& e) {
     v.acl.push_back(AclEntry{v.owner_id, ev::Role::Owner});
     v.created_at = e.recorded_at;
     v.updated_at = e.recorded_at;
+    identities_.assign(id, Identity{v.uuid, v.owner_id});
     by_uuid_[key_of(v.uuid)] = id;
     by_owner_.insert(v.owner_id, id);
     index(v);
@@ -220,11 +254,13 @@ void EventsModel::apply(const Envelope& e) {
       auto found = std::find_if(v.participants.begin(), v.participants.end(),
                                 [user](const ParticipantView& p) { return p.user_id == user; });
       if (found == v.participants.end()) v.participants.push_back({user, e.recorded_at});
+      participating_.insert(user, id);
       break;
     }
     case Payload::ParticipantLeft: {
       const int64_t user = e.payload.AsParticipantLeft()->user_id;
       std::erase_if(v.participants, [user](const ParticipantView& p) { return p.user_id == user; });
+      participating_.erase(user, id);
       break;
     }
     default:
@@ -239,7 +275,14 @@ void EventsModel::remove(int64_t id) {
   by_uuid_.erase(key_of(v->uuid));
   by_owner_.erase(v->owner_id, id);
   for (size_t i = 1; i < v->acl.size(); ++i) shared_with_.erase(v->acl[i].user_id, id);
+  for (const ParticipantView& p : v->participants) participating_.erase(p.user_id, id);
   events_.erase(id);
+}
+
+int64_t EventsModel::day_end(const EventView& v) {
+  if (v.end) return *v.end;
+  const int64_t day = v.start / kMicrosPerDay - (v.start % kMicrosPerDay < 0 ? 1 : 0);  // floor
+  return (day + 1) * kMicrosPerDay;
 }
 
 const EventView* EventsModel::find(int64_t id) const {
@@ -304,6 +347,8 @@ bool EventsModel::matches(const EventQuery& q, const EventView& v, const std::st
   if (q.start_min && v.start < *q.start_min) return false;
   if (q.start_max && v.start >= *q.start_max) return false;
   if (q.end_max && end_of(v) > *q.end_max) return false;
+  if (q.day_end_after && day_end(v) <= *q.day_end_after) return false;
+  if (q.day_end_at_most && day_end(v) > *q.day_end_at_most) return false;
   if (q.overlap_from || q.overlap_to) {
     const int64_t from = q.overlap_from.value_or(kMin);
     const int64_t to = q.overlap_to.value_or(kMax);
@@ -315,9 +360,12 @@ bool EventsModel::matches(const EventQuery& q, const EventView& v, const std::st
       return false;
     }
   }
-  if (!needle.empty() && !contains_ci(v.title, needle) &&
-      !(v.description && contains_ci(*v.description, needle))) {
-    return false;
+  if (!needle.empty()) {
+    const Folded* text = folded_.find(v.id);
+    if (text == nullptr || (text->title.find(needle) == std::string::npos &&
+                            text->description.find(needle) == std::string::npos)) {
+      return false;
+    }
   }
   return true;
 }
@@ -351,17 +399,31 @@ Page<EventView> EventsModel::query(const EventQuery& q) const {
     if (q.overlap_to) hi = std::min(hi, *q.overlap_to);
     by_start_.for_each_in(lo, hi, [&](int64_t, int64_t id) { consider(id); });
     for (int64_t id : series_) consider(id);
+  } else if (q.scope == EventScope::kPublic && needle.size() >= 3) {
+    // Only events holding every trigram of the needle can match: read the
+    // ids under its rarest one (none at all when one is held by no event).
+    static const std::vector<int64_t> kNone;
+    const std::vector<int64_t>* rarest = nullptr;
+    for (size_t i = 0; i + 3 <= needle.size(); ++i) {
+      auto it = trigrams_.find(trigram_at(needle, i));
+      const std::vector<int64_t>* ids = it == trigrams_.end() ? &kNone : &it->second;
+      if (rarest == nullptr || ids->size() < rarest->size()) rarest = ids;
+    }
+    std::vector<int64_t> ids(*rarest);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    for (int64_t id : ids) consider(id);
+  } else if (q.scope == EventScope::kPublic) {
+    for (int64_t id : public_) consider(id);  // ascending and unique already
   } else {
     std::vector<int64_t> ids;
     auto take = [&](const IdIndex& index, int64_t key) {
       const IdSet* set = index.find(key);
       if (set != nullptr) ids.insert(ids.end(), set->begin(), set->end());
     };
-    if (q.scope != EventScope::kPublic) {
-      take(by_owner_, q.viewer);
-      take(shared_with_, q.viewer);
-    }
-    if (q.scope == EventScope::kVisible || q.scope == EventScope::kPublic) {
+    take(by_owner_, q.viewer);
+    take(shared_with_, q.viewer);
+    if (q.scope == EventScope::kVisible) {
       ids.insert(ids.end(), public_.begin(), public_.end());
     }
     std::sort(ids.begin(), ids.end());

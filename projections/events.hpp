@@ -72,8 +72,21 @@ class EventsModel {
 
   const EventView* find(int64_t id) const;
   const EventView* find_by_uuid(const ev::Uuid& uuid) const;
+  // Of every event ever scheduled (deleted ones too); nullptr for an id
+  // never scheduled.
+  const Identity* identity(int64_t id) const { return identities_.find(id); }
   // Ids of the events in a calendar, ascending.
   std::vector<int64_t> ids_in_calendar(int64_t calendar_id) const;
+  // Ids of the events `user` owns / holds an ACL entry on, ascending;
+  // nullptr when none.
+  const IdSet* owned_by(int64_t user) const { return by_owner_.find(user); }
+  const IdSet* shared_with(int64_t user) const { return shared_with_.find(user); }
+  // Ids of the events `user` takes part in (ParticipantJoined), ascending;
+  // nullptr when none.
+  const IdSet* participating(int64_t user) const { return participating_.find(user); }
+  // A gathering's end: its end, or when it has none the end of its start's
+  // UTC day (the start of the next).
+  static int64_t day_end(const EventView& v);
 
   static bool can_view(int64_t user, const EventView& v);
   // Owner, or the role of the user's ACL entry; nullopt otherwise (a Public
@@ -108,11 +121,27 @@ class EventsModel {
   bool matches(const EventQuery& q, const EventView& v, const std::string& needle) const;
 
   DenseMap<EventView> events_;
+  DenseMap<Identity> identities_;      // never erased
   UuidIndex by_uuid_;
   IdIndex by_owner_;
   IdIndex by_calendar_;
   IdIndex shared_with_;  // user -> events with an ACL entry
+  IdIndex participating_;  // user -> events they take part in
   absl::btree_set<int64_t> public_;
+  // Title and description in lower case, kept beside the views so that a
+  // search compares bytes instead of folding every event's text per query.
+  struct Folded {
+    std::string title;
+    std::string description;
+  };
+  DenseMap<Folded> folded_;
+  // Trigrams of the folded text of public events -> their ids, so that a
+  // search reads the ids under the needle's rarest trigram instead of every
+  // public event. Appended to as texts change and never pruned: a list may
+  // hold an id twice or one whose text moved on, and every candidate is
+  // checked against folded_ anyway.
+  absl::flat_hash_map<uint32_t, std::vector<int64_t>> trigrams_;
+  void add_trigrams(int64_t id, const Folded& now, const Folded* before);
   StartIndex by_start_;                // (start, id), non-repeating only
   int64_t max_duration_ = 0;           // never shrinks
   absl::btree_set<int64_t> series_;    // repeating events

@@ -120,6 +120,19 @@ void NotificationsModel::apply(const Envelope& e, const UsersModel& users,
           set_text("Event ", v->title, " was shared with you");
           emit(e, user, Type::kEventShare, v->id, std::nullopt);
         }
+        // Everyone else who holds the event hears of it too.
+        EventsModel::audience(*v, audience_);
+        bool any = false;
+        for (int64_t other : audience_) {
+          if (other == actor || other == user) continue;
+          if (!any) {
+            set_text("Event ", v->title, " was shared with ");
+            const UserView* u = users.find(user, /*include_deleted=*/true);
+            append_text(u ? "'" + u->username + "'" : "#" + std::to_string(user));
+          }
+          any = true;
+          emit(e, other, Type::kEventShare, v->id, std::nullopt);
+        }
       }
       break;
     case Payload::ParticipantJoined:

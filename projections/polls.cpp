@@ -34,6 +34,7 @@ void PollsModel::apply(const Envelope& e) {
       p.created_at = e.recorded_at;
       p.updated_at = e.recorded_at;
       by_event_.insert(p.event_id, id);
+      if (p.ends_at) deadlines_.insert({*p.ends_at, id});
       polls_.assign(id, std::move(p));
       break;
     }
@@ -70,6 +71,7 @@ void PollsModel::apply(const Envelope& e) {
       Poll* p = polls_.find(id);
       if (p == nullptr || p->closed) break;
       p->closed = true;
+      if (p->ends_at) deadlines_.erase({*p->ends_at, id});
       p->closed_at = e.recorded_at;
       p->updated_at = e.recorded_at;
       break;
@@ -84,7 +86,19 @@ void PollsModel::remove(int64_t id) {
   if (p == nullptr) return;
   ballots_ -= p->ballots.size();
   by_event_.erase(p->event_id, id);
+  if (p->ends_at) deadlines_.erase({*p->ends_at, id});
   polls_.erase(id);
+}
+
+std::vector<int64_t> PollsModel::due(int64_t now) const {
+  std::vector<int64_t> out;
+  for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now; ++it) out.push_back(it->second);
+  return out;
+}
+
+std::optional<int64_t> PollsModel::next_deadline() const {
+  if (deadlines_.empty()) return std::nullopt;
+  return deadlines_.begin()->first;
 }
 
 void PollsModel::remove_event(int64_t event_id) {
@@ -145,7 +159,7 @@ std::optional<PollView> PollsModel::view(int64_t id, int64_t now, int64_t viewer
   return render(*p, now, viewer);
 }
 
-Page<PollView> PollsModel::query(const PollQuery& q) const {
+Page<PollView> PollsModel::query(const PollQuery& q, const IdSet* participating) const {
   auto matches = [&](const Poll& p) {
     if (q.event_id && p.event_id != *q.event_id) return false;
     if (q.creator_id && p.creator_id != *q.creator_id) return false;
@@ -155,13 +169,20 @@ Page<PollView> PollsModel::query(const PollQuery& q) const {
     return true;
   };
   std::vector<const Poll*> hits;
-  if (q.event_id) {
-    if (const IdSet* ids = by_event_.find(*q.event_id)) {
+  auto scan_event = [&](int64_t event) {
+    if (const IdSet* ids = by_event_.find(event)) {
       for (int64_t id : *ids) {
         const Poll& p = *polls_.find(id);
         if (matches(p)) hits.push_back(&p);
       }
     }
+  };
+  if (q.event_id) {
+    if (!q.participant || (participating && participating->contains(*q.event_id))) scan_event(*q.event_id);
+  } else if (q.participant) {
+    if (participating)
+      for (int64_t event : *participating) scan_event(event);
+    std::sort(hits.begin(), hits.end(), [](const Poll* a, const Poll* b) { return a->id < b->id; });
   } else {
     polls_.for_each([&](int64_t, const Poll& p) {
       if (matches(p)) hits.push_back(&p);

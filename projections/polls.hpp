@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 
 #include "events/event.hpp"
 #include "projections/common.hpp"
@@ -34,7 +35,12 @@ class PollsModel {
   bool exists(int64_t id) const { return polls_.contains(id); }
   // The poll as seen by `viewer` at time `now`.
   std::optional<PollView> view(int64_t id, int64_t now, int64_t viewer) const;
-  Page<PollView> query(const PollQuery& q) const;
+  // `participating`: the events of q.participant (null when there is none).
+  Page<PollView> query(const PollQuery& q, const IdSet* participating = nullptr) const;
+  // Polls still open whose ends_at is <= now, in ends_at order (what the
+  // server must close), and the earliest ends_at of an open poll.
+  std::vector<int64_t> due(int64_t now) const;
+  std::optional<int64_t> next_deadline() const;
 
   size_t count() const { return polls_.size(); }
   size_t ballot_count() const { return ballots_; }
@@ -74,6 +80,7 @@ class PollsModel {
   void remove(int64_t id);
 
   DenseMap<Poll> polls_;
+  absl::btree_set<std::pair<int64_t, int64_t>> deadlines_;  // (ends_at, id) of open polls
   IdIndex by_event_;
   size_t ballots_ = 0;  // (poll, user) pairs with a ballot
 };

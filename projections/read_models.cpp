@@ -174,6 +174,19 @@ Page<UserView> ReadModels::users(size_t skip, size_t limit) const {
   return m_->users.list(skip, limit);
 }
 
+FeedSeed ReadModels::feed_seed(int64_t user) const {
+  FeedSeed seed;
+  std::shared_lock lock(m_->lock);
+  auto copy = [](const IdSet* ids, std::vector<int64_t>& out) {
+    if (ids) out.assign(ids->begin(), ids->end());
+  };
+  copy(m_->events.owned_by(user), seed.owned_events);
+  copy(m_->events.shared_with(user), seed.shared_events);
+  copy(m_->calendars.ids_of(user), seed.calendars);
+  copy(m_->inbox.ids_of(user), seed.inbox_items);
+  return seed;
+}
+
 // ---- sessions ----------------------------------------------------------------
 
 std::optional<SessionView> ReadModels::session(int64_t id) const {
@@ -226,6 +239,11 @@ std::optional<EventView> ReadModels::event_by_uuid(const ev::Uuid& uuid) const {
   return copy_of(m_->events.find_by_uuid(uuid));
 }
 
+std::optional<Identity> ReadModels::event_identity(int64_t id) const {
+  std::shared_lock lock(m_->lock);
+  return copy_of(m_->events.identity(id));
+}
+
 std::optional<ev::Role> ReadModels::role_of(int64_t user, int64_t event_id) const {
   std::shared_lock lock(m_->lock);
   const EventView* v = m_->events.find(event_id);
@@ -274,7 +292,7 @@ std::optional<TaskView> ReadModels::task(int64_t id) const {
 
 Page<TaskView> ReadModels::tasks(const TaskQuery& q) const {
   std::shared_lock lock(m_->lock);
-  return m_->tasks.query(q);
+  return m_->tasks.query(q, q.participant ? m_->events.participating(*q.participant) : nullptr);
 }
 
 std::optional<PollView> ReadModels::poll(int64_t id, int64_t now, int64_t viewer) const {
@@ -284,7 +302,17 @@ std::optional<PollView> ReadModels::poll(int64_t id, int64_t now, int64_t viewer
 
 Page<PollView> ReadModels::polls(const PollQuery& q) const {
   std::shared_lock lock(m_->lock);
-  return m_->polls.query(q);
+  return m_->polls.query(q, q.participant ? m_->events.participating(*q.participant) : nullptr);
+}
+
+std::vector<int64_t> ReadModels::polls_due(int64_t now) const {
+  std::shared_lock lock(m_->lock);
+  return m_->polls.due(now);
+}
+
+std::optional<int64_t> ReadModels::next_poll_deadline() const {
+  std::shared_lock lock(m_->lock);
+  return m_->polls.next_deadline();
 }
 
 std::optional<InboxItemView> ReadModels::inbox_item(int64_t id) const {
@@ -301,6 +329,16 @@ Page<InboxItemView> ReadModels::inbox(int64_t owner_id, std::optional<ev::InboxS
                                       size_t skip, size_t limit) const {
   std::shared_lock lock(m_->lock);
   return m_->inbox.by_owner(owner_id, status, skip, limit);
+}
+
+Page<InboxItemView> ReadModels::inbox(const InboxQuery& q) const {
+  std::shared_lock lock(m_->lock);
+  return m_->inbox.query(q);
+}
+
+std::optional<Identity> ReadModels::inbox_identity(int64_t id) const {
+  std::shared_lock lock(m_->lock);
+  return copy_of(m_->inbox.identity(id));
 }
 
 // ---- notifications -----------------------------------------------------------

@@ -74,7 +74,11 @@ class ReadModels {
   std::optional<UserView> user_by_email(std::string_view email) const;        // any ASCII case
   // Username first, then email (login forms that accept either).
   std::optional<UserView> user_by_login(std::string_view username_or_email) const;
-  Page<UserView> users(size_t skip, size_t limit) const;  // live accounts, id order
+  // Live accounts in id order; the cost does not grow with `skip`.
+  Page<UserView> users(size_t skip, size_t limit) const;
+  // The aggregates a live feed of `user`'s domain events starts from
+  // (projections/user_feed.hpp).
+  FeedSeed feed_seed(int64_t user) const;
 
   // ---- sessions, password resets --------------------------------------------
   std::optional<SessionView> session(int64_t id) const;
@@ -91,6 +95,8 @@ class ReadModels {
   // ---- events ---------------------------------------------------------------
   std::optional<EventView> event(int64_t id) const;
   std::optional<EventView> event_by_uuid(const ev::Uuid& uuid) const;
+  // Every event ever scheduled, deleted ones included.
+  std::optional<Identity> event_identity(int64_t id) const;
   // Owner, or the user's ACL role; nullopt when neither (or no such event).
   std::optional<ev::Role> role_of(int64_t user, int64_t event_id) const;
   // Public, owned, or shared with the user.
@@ -107,12 +113,19 @@ class ReadModels {
   // ---- polls ----------------------------------------------------------------
   std::optional<PollView> poll(int64_t id, int64_t now, int64_t viewer) const;
   Page<PollView> polls(const PollQuery& q) const;
+  // Open polls whose ends_at is <= now (ends_at order), and the earliest
+  // ends_at of an open poll: what the server's poll closer works from.
+  std::vector<int64_t> polls_due(int64_t now) const;
+  std::optional<int64_t> next_poll_deadline() const;
 
   // ---- inbox ----------------------------------------------------------------
   std::optional<InboxItemView> inbox_item(int64_t id) const;
   std::optional<InboxItemView> inbox_item_by_uuid(const ev::Uuid& uuid) const;
   Page<InboxItemView> inbox(int64_t owner_id, std::optional<ev::InboxStatus> status,
                             size_t skip, size_t limit) const;
+  Page<InboxItemView> inbox(const InboxQuery& q) const;
+  // Every item ever captured, deleted ones included.
+  std::optional<Identity> inbox_identity(int64_t id) const;
 
   // ---- notifications --------------------------------------------------------
   // Newest first, with the user's total and unread counts.

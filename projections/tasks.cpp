@@ -1,5 +1,7 @@
 #include "projections/tasks.hpp"
 
+#include <algorithm>
+
 namespace almanac::proj {
 
 using ev::Payload;
@@ -121,7 +123,7 @@ std::vector<TaskView> TasksModel::by_event(int64_t event_id) const {
   return out;
 }
 
-Page<TaskView> TasksModel::query(const TaskQuery& q) const {
+Page<TaskView> TasksModel::query(const TaskQuery& q, const IdSet* participating) const {
   auto matches = [&q](const TaskView& t) {
     if (q.event_id && t.event_id != *q.event_id) return false;
     if (q.assignee_id && t.assignee_id != q.assignee_id) return false;
@@ -145,7 +147,11 @@ Page<TaskView> TasksModel::query(const TaskQuery& q) const {
     }
   };
   if (q.event_id) {
-    scan_index(by_event_, *q.event_id);
+    if (!q.participant || (participating && participating->contains(*q.event_id))) scan_index(by_event_, *q.event_id);
+  } else if (q.participant) {
+    if (participating)
+      for (int64_t event : *participating) scan_index(by_event_, event);
+    std::sort(hits.begin(), hits.end(), [](const TaskView* a, const TaskView* b) { return a->id < b->id; });
   } else if (q.assignee_id) {
     scan_index(by_assignee_, *q.assignee_id);
   } else {

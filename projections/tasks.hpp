@@ -27,7 +27,9 @@ class TasksModel {
 
   const TaskView* find(int64_t id) const;
   std::vector<TaskView> by_event(int64_t event_id) const;  // id order
-  Page<TaskView> query(const TaskQuery& q) const;
+  // `participating`: the events of q.participant (nullptr when none; then a
+  // query with a participant matches nothing).
+  Page<TaskView> query(const TaskQuery& q, const IdSet* participating = nullptr) const;
 
   size_t count() const { return tasks_.size(); }
   uint64_t digest() const;

@@ -39,6 +39,7 @@ void UsersModel::apply(const Envelope& e) {
     u.updated_at = e.recorded_at;
     if (auto* old = mutable_user(id)) unindex(*old);
     index(users_.assign(id, std::move(u)));
+    live_ids_.insert(id);
     return;
   }
   UserView* u = mutable_user(id);
@@ -79,6 +80,7 @@ void UsersModel::apply(const Envelope& e) {
       break;
     case Payload::UserDeleted:
       unindex(*u);
+      live_ids_.erase(id);
       u->deleted = true;
       u->is_active = false;
       u->updated_at = e.recorded_at;
@@ -114,15 +116,11 @@ const UserView* UsersModel::find_by_email(std::string_view email) const {
 
 Page<UserView> UsersModel::list(size_t skip, size_t limit) const {
   Page<UserView> page;
-  page.total = live_count();
-  size_t seen = 0;
-  users_.for_each([&](int64_t, const UserView& u) {
-    if (u.deleted) return true;
-    if (seen++ < skip) return true;
-    if (page.items.size() >= limit) return false;
-    page.items.push_back(u);
-    return true;
-  });
+  page.total = live_ids_.size();
+  const std::vector<int64_t> ids = live_ids_.range(skip, limit);
+  page.items.reserve(ids.size());
+  for (int64_t id : ids)
+    if (const UserView* u = find(id)) page.items.push_back(*u);
   return page;
 }
 

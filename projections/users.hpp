@@ -1,7 +1,8 @@
 // The users read model: accounts by id, uuid, username and email.
 //
 // Applies the User/* stream events. Accounts sit in a DenseMap by id (user ids
-// are dense); uuid, username and email are hash indexes. Not thread-safe by
+// are dense); uuid, username and email are hash indexes; a rank index of the
+// live ids serves listings at any offset in O(log n). Not thread-safe by
 // itself: ReadModels guards it (see read_models.hpp). Lookups return pointers
 // into the model that are valid only until the next apply; ReadModels copies
 // them out.
@@ -32,7 +33,8 @@ class UsersModel {
   // Email without ASCII case.
   const UserView* find_by_email(std::string_view email) const;
 
-  // Live (not deleted) accounts in id order.
+  // Live (not deleted) accounts in id order. O(log n + limit) whatever
+  // `skip` is (the rank index below).
   Page<UserView> list(size_t skip, size_t limit) const;
 
   size_t live_count() const { return by_username_.size(); }
@@ -48,6 +50,7 @@ class UsersModel {
   UuidIndex by_uuid_;
   StringIndex by_username_;
   StringIndex by_email_;  // key: ascii_lower(email)
+  RankedIds live_ids_;    // live accounts by rank in id order: list() reaches any offset directly
 };
 
 }  // namespace almanac::proj

@@ -31,6 +31,13 @@ struct Page {
   size_t total = 0;
 };
 
+// Whose an aggregate is and its UUID. Kept after the aggregate is deleted,
+// so that a deletion can still be told to its owner (and named by UUID).
+struct Identity {
+  ev::Uuid uuid;
+  int64_t owner_id = 0;
+};
+
 // ---- users, sessions, password resets ---------------------------------------
 
 struct UserView {
@@ -51,6 +58,16 @@ struct UserView {
   int64_t created_at = 0;         // recorded_at of UserRegistered
   int64_t updated_at = 0;         // recorded_at of the last change to the account
   std::optional<int64_t> last_login;  // recorded_at of the last UserLoggedIn
+};
+
+// What a live feed of one user's domain events starts from (UserFeed,
+// ReadModels::feed_seed): the ids of the aggregates that concern the user,
+// ascending.
+struct FeedSeed {
+  std::vector<int64_t> owned_events;
+  std::vector<int64_t> shared_events;   // an ACL entry of the user on another's event
+  std::vector<int64_t> calendars;
+  std::vector<int64_t> inbox_items;
 };
 
 struct SessionView {
@@ -147,7 +164,9 @@ enum class EventOrder { kByStart, kById };
 //   with end == start, overlaps when overlap_from <= start < overlap_to;
 // - start_min / start_max: start_min <= start < start_max (the series' first
 //   occurrence for a repeating event);
-// - end_max: (end, or start when there is no end) <= end_max.
+// - end_max: (end, or start when there is no end) <= end_max;
+// - day_end_after / day_end_at_most: a gathering's end (its end, or when it
+//   has none the end of its start's UTC day) > day_end_after, <= day_end_at_most.
 struct EventQuery {
   int64_t viewer = 0;
   EventScope scope = EventScope::kVisible;
@@ -156,6 +175,8 @@ struct EventQuery {
   std::optional<int64_t> start_min;
   std::optional<int64_t> start_max;
   std::optional<int64_t> end_max;
+  std::optional<int64_t> day_end_after;
+  std::optional<int64_t> day_end_at_most;
   std::optional<std::string> category;   // exact match
   std::optional<int64_t> calendar_id;
   std::optional<int64_t> owner_id;       // "creator" filter
@@ -221,6 +242,7 @@ struct TaskQuery {
   std::optional<int64_t> assignee_id;
   std::optional<int64_t> creator_id;
   std::optional<int64_t> involving_user;  // creator or assignee
+  std::optional<int64_t> participant;     // of an event this user takes part in
   std::optional<ev::TaskStatus> status;
   std::optional<int64_t> due_from;
   std::optional<int64_t> due_before;
@@ -273,6 +295,7 @@ struct PollQuery {
   std::optional<int64_t> event_id;
   std::optional<PollStatus> status;
   std::optional<int64_t> creator_id;
+  std::optional<int64_t> participant;  // of an event this user takes part in
   int64_t now = 0;                // decides active / ended
   int64_t viewer = 0;             // whose my_choices to fill
   size_t skip = 0;
@@ -288,12 +311,33 @@ struct InboxItemView {
   int64_t owner_id = 0;
   std::string content;
   std::optional<std::string> category;
+  // The priority on two scales that always agree: a level 1 (lowest) to 5,
+  // and Low (1-2) / Medium (3) / High (4-5). An item whose events never
+  // named a level has the level of its TaskPriority: Low 1, Medium 3, High 5.
   ev::TaskPriority priority = ev::TaskPriority::Medium;
+  int32_t priority_level = 3;
   ev::InboxStatus status = ev::InboxStatus::Pending;
   std::optional<std::string> metadata_json;
   std::optional<int64_t> event_id;  // set once scheduled as an event
   int64_t created_at = 0;
   int64_t updated_at = 0;
+};
+
+// One owner's inbox items, newest first (id descending). Each filter that is
+// set is one condition: `categories` (exact, any of them), `statuses` (any),
+// `priority_levels` (any), and the level range [priority_min, priority_max]
+// (one condition, either bound may be absent). The conditions must all hold,
+// or with `any_condition` at least one; with no condition every item matches.
+struct InboxQuery {
+  int64_t owner_id = 0;
+  std::vector<std::string> categories;
+  std::vector<ev::InboxStatus> statuses;
+  std::vector<int32_t> priority_levels;
+  std::optional<int32_t> priority_min;
+  std::optional<int32_t> priority_max;
+  bool any_condition = false;
+  size_t skip = 0;
+  size_t limit = 100;
 };
 
 // ---- notifications -------------------------------------------------------------

@@ -15,6 +15,10 @@ case "$kind" in
   *) echo "usage: $0 [release|debug|asan|tsan] [targets...]" >&2; exit 2 ;;
 esac
 
+# ccache caches the api/ files, which are built with a precompiled header,
+# only when it may ignore the header's timestamps and the __TIME__-style macros.
+export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
+
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 if [ ! -f "$dir/CMakeCache.txt" ]; then

@@ -14,6 +14,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <chrono>
+#include <cstdio>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -327,7 +328,16 @@ std::vector<Result<AppendOutcome>> RocksEventStore::commit(std::unique_ptr<Prepa
   if (!s.ok()) {
     broken_.store(true, std::memory_order_release);
     Status failed = from_rocks(s, "append of " + std::to_string(prepared.events) + " events failed");
-    if (failed.code() != Code::kUnavailable) failed = unavailable(failed.message());
+    std::fprintf(stderr, "almanac: storage: %s; no more writes until almanac is restarted%s\n",
+                 failed.message().c_str(),
+                 s.IsNoSpace() ? " (free space on the data directory's disk first; every "
+                                 "acknowledged write is safe)"
+                               : "");
+    if (s.IsNoSpace()) {
+      failed = unavailable("no space left on the server's disk; the write was not made");
+    } else if (failed.code() != Code::kUnavailable) {
+      failed = unavailable(failed.message());
+    }
     return all_failed(prepared.results.size(), failed);
   }
 

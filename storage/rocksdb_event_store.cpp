@@ -9,6 +9,9 @@
 
 #include "storage/rocksdb_event_store.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -18,6 +21,11 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/version.h>
 
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,14 +76,75 @@ RocksEventStore::~RocksEventStore() {
   if (!db_) return;
   for (auto* cf : {log_cf_, streams_cf_, meta_cf_, default_cf_})
     if (cf) db_->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
-  db_->Close().PermitUncheckedError();
+  const bool closed = db_->Close().ok();
   delete db_;
+  if (closed && !options_.read_only) record_clean_stop(dir_, head());
+}
+
+namespace {
+
+// Beside the RocksDB files: the head at the last clean close. RocksDB cannot
+// tell a live log file that lost whole records at its end from one that never
+// had them; this file can, once the store has been closed cleanly.
+constexpr const char* kStopFile = "stopped-at";
+
+// Written to a temporary file, synced, renamed over the old one, and the
+// directory synced: after a crash the file holds the old head or the new.
+void write_durably(const std::filesystem::path& path, const std::string& text) {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return;
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                       ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || ::rename(tmp.c_str(), path.c_str()) != 0) return;
+  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+}  // namespace
+
+void RocksEventStore::record_clean_stop(const std::string& dir, uint64_t head) {
+  write_durably(std::filesystem::path(dir) / kStopFile, std::to_string(head) + "\n");
+}
+
+Status RocksEventStore::check_clean_stop() const {
+  std::ifstream in(std::filesystem::path(dir_) / kStopFile);
+  uint64_t stopped = 0;
+  if (!(in >> stopped) || head() >= stopped) return Status::ok();
+  return data_loss("the log in " + dir_ + " ends at position " + std::to_string(head()) +
+                   ", but it was closed cleanly at position " + std::to_string(stopped) +
+                   ": the newest log file has lost its tail");
 }
 
 std::string RocksEventStore::engine_description() {
   return "RocksDB " + std::to_string(ROCKSDB_MAJOR) + "." + std::to_string(ROCKSDB_MINOR) + "." +
          std::to_string(ROCKSDB_PATCH);
 }
+
+namespace {
+
+// RocksDB's own diagnostics (warnings and errors) go to standard error beside
+// the server's log, never to a file in the data directory: with the disk
+// full, RocksDB's background recovery logs through its file logger after
+// that file already failed a write, and RocksDB aborts on that.
+class StderrLogger : public rocksdb::Logger {
+ public:
+  explicit StderrLogger(rocksdb::InfoLogLevel level) : rocksdb::Logger(level) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char line[1024];
+    const int n = std::vsnprintf(line, sizeof line, format, ap);
+    int len = std::clamp(n, 0, static_cast<int>(sizeof line) - 1);
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == ' ')) --len;
+    std::fprintf(stderr, "almanac: storage: %.*s\n", len, line);
+  }
+};
+
+}  // namespace
 
 Result<std::unique_ptr<RocksEventStore>> RocksEventStore::open(const std::string& dir,
                                                                const RocksOptions& options) {
@@ -85,8 +154,12 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::open(const std::string
   db_options.create_if_missing = options.create_if_missing && !options.read_only;
   db_options.create_missing_column_families = options.create_if_missing && !options.read_only;
   db_options.max_background_jobs = 2;
-  db_options.keep_log_file_num = 4;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // A record cut short at the very end of the log is a write that was never
+  // acknowledged (its sync had not returned); damage anywhere else refuses
+  // the open instead of silently ending the log before it.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  db_options.info_log = std::make_shared<StderrLogger>(db_options.info_log_level);
   if (options.env) db_options.env = options.env;
 
   auto cache = rocksdb::NewLRUCache(64 << 20);
@@ -100,6 +173,11 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::open(const std::string
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
+  // Made here so that RocksDB does not report a missing directory first.
+  if (db_options.create_if_missing) {
+    std::error_code made;
+    std::filesystem::create_directories(dir, made);
+  }
   rocksdb::Status s =
       options.read_only
           ? rocksdb::DB::OpenForReadOnly(db_options, dir, families, &handles, &db)
@@ -130,6 +208,7 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::open(const std::string
   }
 
   if (Status st = store->check_tail(); !st) return st;
+  if (Status st = store->check_clean_stop(); !st) return st;
   if (Status st = store->load_stream_bounds(); !st) return st;
   return store;
 }

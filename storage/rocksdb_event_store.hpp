@@ -130,6 +130,10 @@ class RocksEventStore final : public EventStore {
   friend class RocksImport;
 
   Status check_tail();
+  // DataLoss when the log ends before the head recorded at the last clean
+  // close (stopped-at beside the RocksDB files).
+  Status check_clean_stop() const;
+  static void record_clean_stop(const std::string& dir, uint64_t head);
   // The stream's committed version if the cache holds it.
   std::optional<uint64_t> cached_version(StreamId stream) const;
   // The stream's committed version, from the cache or the index.

@@ -5,6 +5,7 @@
 #
 # Usage: bench/http/run.sh            (builds build/release with scripts/build.sh)
 #        BUILD_DIR=build/x bench/http/run.sh   (a Release build directory of its own)
+#        ALMANAC_BIN=a BENCH_HTTP_BIN=b bench/http/run.sh   (Release binaries as they are)
 # SECONDS_PER_MEASURE=S (default 10), CONNECTIONS=N (default 64), THREADS=N
 # (wrk threads, default 2), SERVER_THREADS=N (almanac IO threads and nginx
 # workers, default: the number of cores).
@@ -30,16 +31,24 @@ for tool in wrk nginx curl python3; do
   command -v "$tool" >/dev/null || { echo "bench/http: $tool not found (scripts/install-deps.sh installs it)" >&2; exit 1; }
 done
 
-if [ -n "${BUILD_DIR:-}" ]; then
-  build="$BUILD_DIR"
-  [ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target almanac bench_http
+if [ -n "${ALMANAC_BIN:-}" ]; then
+  # Binaries built elsewhere (e.g. two builds compared in turn): used as they are.
+  almanac_bin="$ALMANAC_BIN"
+  sync_bin="${BENCH_HTTP_BIN:?bench/http: with ALMANAC_BIN, set BENCH_HTTP_BIN to a Release bench_http}"
 else
-  build=build/release
-  scripts/build.sh release almanac bench_http
+  if [ -n "${BUILD_DIR:-}" ]; then
+    build="$BUILD_DIR"
+    [ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$build" -j "$(nproc)" --target almanac bench_http
+  else
+    build=build/release
+    scripts/build.sh release almanac bench_http
+  fi
+  grep -q "CMAKE_BUILD_TYPE:STRING=Release" "$build/CMakeCache.txt" ||
+    { echo "bench/http: $build is not a Release build" >&2; exit 1; }
+  almanac_bin="$build/almanac"
+  sync_bin="$build/bench_http"
 fi
-grep -q "CMAKE_BUILD_TYPE:STRING=Release" "$build/CMakeCache.txt" ||
-  { echo "bench/http: $build is not a Release build" >&2; exit 1; }
 
 work="$(mktemp -d /tmp/almanac-bench-http.XXXXXX)"
 chmod 755 "$work"   # nginx workers may run as another user
@@ -56,7 +65,7 @@ free_port() {
 }
 
 # ---- almanac ----------------------------------------------------------------
-"$build/almanac" serve --data "$work/data" --listen 127.0.0.1:0 --rate-limits off --bench-fast-hash \
+"$almanac_bin" serve --data "$work/data" --listen 127.0.0.1:0 --rate-limits off --bench-fast-hash \
   --access-log off --threads "$server_threads" >"$work/almanac.out" 2>"$work/almanac.err" &
 pids+=($!)
 for _ in $(seq 1 600); do
@@ -148,8 +157,8 @@ batch="$(python3 -c "print(max(1, round($events / max(1, $appends))))")"
 value_bytes="$(python3 -c "print(max(1, round($bytes / max(1, $events))))")"
 
 # The raw ceiling on the same disk as the server's data.
-read -r _ _ raw1 _ < <("$build/bench_http" --seconds "$secs" --dir "$work" --batch 1 --value-bytes "$value_bytes" | tr '=' ' ' | awk '{print $1, $3, $5, $7}')
-read -r _ _ rawb _ < <("$build/bench_http" --seconds "$secs" --dir "$work" --batch "$batch" --value-bytes "$value_bytes" | tr '=' ' ' | awk '{print $1, $3, $5, $7}')
+read -r _ _ raw1 _ < <("$sync_bin" --seconds "$secs" --dir "$work" --batch 1 --value-bytes "$value_bytes" | tr '=' ' ' | awk '{print $1, $3, $5, $7}')
+read -r _ _ rawb _ < <("$sync_bin" --seconds "$secs" --dir "$work" --batch "$batch" --value-bytes "$value_bytes" | tr '=' ' ' | awk '{print $1, $3, $5, $7}')
 
 python3 - "$live_rps" "$live_p99" "$nginx_rps" "$nginx_p99" "$me_rps" "$me_p99" "$reg_rps" "$reg_p99" \
   "$raw1" "$rawb" "$batch" "$appends" "$events" "$value_bytes" <<'PY'

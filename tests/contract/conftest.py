@@ -116,15 +116,18 @@ def make_server(almanac, tmp_path, request, cluster_postgres):
     """Starts servers; every one is stopped at the end of the test.
 
     make_server(*extra_args, data_dir=None). Rate limits are raised unless a test
-    passes its own --rate-limits/--auth-per-minute settings. With --cluster N, each
-    server is N nodes on one log in PostgreSQL (a data_dir names the log to reuse)."""
+    passes its own --rate-limits/--auth-per-minute/--user-per-minute/--rate-policy settings.
+    With --cluster N, each server is N nodes on one log in PostgreSQL (a data_dir names
+    the log to reuse)."""
     started = []
     logs = {}
 
     def make(*extra_args, data_dir=None):
         args = list(extra_args)
-        if not any(a.startswith(("--rate-limits", "--auth-per-minute", "--user-per-minute")) for a in args):
-            args += ["--auth-per-minute", "100000", "--user-per-minute", "100000"]
+        if not any(a.startswith(("--rate-limits", "--auth-per-minute", "--user-per-minute", "--rate-policy"))
+                   for a in args):
+            args += ["--auth-per-minute", "100000", "--user-per-minute", "100000",
+                     "--rate-policy", "admin=100000/s"]
         if "--bench-fast-hash" not in args:
             args.append("--bench-fast-hash")  # tests do not need a slow hash
         if cluster_postgres is not None:

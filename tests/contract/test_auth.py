@@ -48,12 +48,15 @@ def test_collab_register_login_refresh_logout(server):
     assert tokens["token_type"] == "bearer"
     assert me(server, tokens["access_token"]).json()["username"] == "username"
 
-    # Refresh does not rotate: the client keeps its refresh token and may use it again.
+    # Refresh rotates: each answer carries the next refresh token.
+    refresh = tokens["refresh_token"]
     for _ in range(2):
-        r = requests.post(server.url("/api/auth/refresh"), headers=bearer(tokens["refresh_token"]))
+        r = requests.post(server.url("/api/auth/refresh"), headers=bearer(refresh))
         assert r.status_code == 200
-        assert list(r.json()) == ["access_token", "token_type"] and r.json()["token_type"] == "bearer"
+        assert list(r.json()) == ["access_token", "refresh_token", "token_type"]
+        assert r.json()["token_type"] == "bearer" and r.json()["refresh_token"] != refresh
         assert me(server, r.json()["access_token"]).status_code == 200
+        refresh = r.json()["refresh_token"]
     refreshed_access = r.json()["access_token"]
 
     # An access token is not a refresh token.
@@ -150,7 +153,8 @@ def test_flowstate_register_login_me(server):
 def test_flowstate_errors(server):
     r = requests.post(server.url("/users/register"), json={"username": "flo", "email": "flo@example.com"})
     assert r.status_code == 422
-    assert r.json() == {"detail": [{"loc": ["body", "password"], "msg": "Field required", "type": "missing"}]}
+    assert r.json() == {"detail": [{"loc": ["body", "password"], "msg": "Field required", "type": "missing"}],
+                        "message": "Validation Error"}
     r = requests.post(server.url("/users/register"),
                       json={"username": "flo", "email": "flo@example.com", "password": 12345678})
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "string_type"
@@ -165,10 +169,10 @@ def test_flowstate_errors(server):
                          json={"username": "flo", "email": "flo@example.com", "password": "flowpass1"}).ok
     r = requests.post(server.url("/users/register"),
                       json={"username": "flo", "email": "x@example.com", "password": "flowpass1"})
-    assert r.status_code == 409 and r.json() == {"detail": "Username already exists"}
+    assert r.status_code == 409 and r.json() == {"detail": "Username or email already exists"}
     r = requests.post(server.url("/users/register"),
                       json={"username": "x", "email": "Flo@Example.com", "password": "flowpass1"})
-    assert r.status_code == 409 and r.json() == {"detail": "Email already exists"}
+    assert r.status_code == 409 and r.json() == {"detail": "Username or email already exists"}
 
     # Conflicts on update are 409 too.
     assert requests.post(server.url("/users/register"),
@@ -176,7 +180,7 @@ def test_flowstate_errors(server):
     token = requests.post(server.url("/users/login"),
                           json={"username_or_email": "other", "password": "flowpass1"}).json()["access_token"]
     r = requests.put(server.url("/users/me"), headers=bearer(token), json={"username": "flo"})
-    assert r.status_code == 409
+    assert r.status_code == 409 and r.json() == {"detail": "Username already exists"}
     r = requests.put(server.url("/users/me"), headers=bearer(token), json={"email": 5})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "email"]
     r = requests.put(server.url("/users/me"), json={"username": "z"})
@@ -215,7 +219,7 @@ def test_admin_register_and_login(server):
     r = requests.post(server.url("/api/v1/auth/register"),
                       json={"email": "bad", "username": "fresh", "password": "password"})
     assert r.status_code == 422
-    assert r.json()["detail"] == [{"loc": ["body", "email"], "msg": "Invalid email address",
+    assert r.json()["detail"] == [{"loc": ["body", "email"], "msg": "value is not a valid email address",
                                    "type": "value_error.email"}]
 
 

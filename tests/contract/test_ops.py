@@ -477,3 +477,27 @@ def test_sigterm_finishes_the_request_in_flight(make_server, tmp_path):
     again = make_server(data_dir=data)
     r = requests.post(again.url("/users/login"), json={"username_or_email": name, "password": "correct horse 42"})
     assert r.status_code == 200 and r.json()["access_token"]
+
+
+def test_connections_beyond_the_limit_are_closed_and_the_others_keep_their_service(make_server):
+    s = make_server("--max-connections", "8", "--idle-timeout", "30")
+    host, port = s.host_port.split(":")
+    idle = [socket.create_connection((host, int(port))) for _ in range(8)]
+    time.sleep(0.3)  # every one accepted and counted
+    extra = socket.create_connection((host, int(port)))
+    extra.settimeout(5)
+    extra.sendall(b"GET /health/live HTTP/1.1\r\nHost: t\r\n\r\n")
+    try:
+        assert extra.recv(100) == b""  # closed without an answer
+    except ConnectionResetError:
+        pass
+    extra.close()
+    # One of the eight asks and is answered; when two go away, new clients get in.
+    idle[0].sendall(b"GET /health/live HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert idle[0].recv(100).startswith(b"HTTP/1.1 200")
+    for sock in idle[:2]:
+        sock.close()
+    time.sleep(0.3)
+    assert requests.get(s.url("/health/live"), timeout=5).status_code == 200
+    for sock in idle[2:]:
+        sock.close()

@@ -10,7 +10,7 @@ namespace {
 const Model<auth::NewUser>& user_create() {
   static const Model<auth::NewUser> m =
       Model<auth::NewUser>("UserCreate")
-          .field("email", &auth::NewUser::email, text())
+          .field("email", &auth::NewUser::email, email())
           .field("username", &auth::NewUser::username, text())
           .field("password", &auth::NewUser::password, text())
           .field("full_name", &auth::NewUser::full_name, text().nullable())

@@ -29,11 +29,11 @@ const Shape<proj::UserView>& registered() {
   return s;
 }
 
-json token_schema(bool with_refresh) {
-  json props = {{"access_token", schema::string()}};
-  if (with_refresh) props["refresh_token"] = schema::string();
-  props["token_type"] = schema::string();
-  return {{"title", "Token"}, {"type", "object"}, {"properties", std::move(props)}};
+json token_schema() {
+  return {{"title", "Token"},
+          {"type", "object"},
+          {"properties",
+           {{"access_token", schema::string()}, {"refresh_token", schema::string()}, {"token_type", schema::string()}}}};
 }
 
 net::awaitable<Response> register_user(Exchange& ex) {
@@ -57,17 +57,19 @@ net::awaitable<Response> login(Exchange& ex) {
                    {"token_type", "bearer"}});
 }
 
-// The document sends the refresh token as the bearer token. collab's answer
-// carries no refresh token, so its clients keep the one they have: refresh
-// without rotating it.
+// The document sends the refresh token as the bearer token. The refresh
+// rotates: the answer carries a new refresh token beside the access token
+// (as the service this document comes from does), the one presented stops
+// working, and presenting it again revokes the whole session.
 net::awaitable<Response> refresh(Exchange& ex) {
   const Credentials bearer = bearer_credentials(ex.req);
   if (bearer.kind != Credentials::kBearer)
     co_return refuse(ex, ex.dialect().unauthenticated(AuthFailure::kMissing, Status::ok()));
   const std::string token(bearer.token);
-  auto tokens = co_await auth::refresh(ex, token, auth::RefreshMode::kKeep);
+  auto tokens = co_await auth::refresh(ex, token);
   if (!tokens) co_return fail(ex, tokens.status());
-  co_return reply(ex, http::status::ok, {{"access_token", tokens->access}, {"token_type", "bearer"}});
+  co_return reply(ex, http::status::ok,
+                  {{"access_token", tokens->access}, {"refresh_token", tokens->refresh}, {"token_type", "bearer"}});
 }
 
 net::awaitable<Response> logout(Exchange& ex) {
@@ -90,12 +92,12 @@ void add_auth_routes(Routes& routes) {
       .form()
       .summary("Log in (form; username may be the email)")
       .body(auth::login_form())
-      .answers(200, token_schema(true));
+      .answers(200, token_schema());
   routes.post("/api/auth/refresh", refresh)
       .anyone()
       .auth_limit()
-      .summary("A new access token for the refresh token given as bearer")
-      .answers(200, token_schema(false));
+      .summary("New tokens for the refresh token given as bearer (rotates it)")
+      .answers(200, token_schema());
   routes.post("/api/auth/logout", logout)
       .auth_limit()
       .summary("End the session of the bearer access token")

@@ -1,6 +1,8 @@
 #include "api/contracts/collab/collab.hpp"
 
 #include "api/contracts/collab/auth.hpp"
+#include "api/contracts/collab/events.hpp"
+#include "api/contracts/collab/notifications.hpp"
 #include "api/dialects.hpp"
 
 namespace almanac::api::collab {
@@ -24,6 +26,9 @@ void add_routes(Routes& routes) {
   routes.owns("/api/events");
   routes.owns("/api/notifications");
   add_auth_routes(routes);
+  add_event_routes(routes);
+  add_history_routes(routes);
+  add_notification_routes(routes);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "api/contracts/flowstate/auth.hpp"
 
 #include "api/auth_flows.hpp"
+#include "api/contracts/flowstate/models.hpp"
 #include "api/handler.hpp"
 
 namespace almanac::api::flowstate {
@@ -14,6 +15,39 @@ struct UserLogin {
 struct UserUpdate {
   std::optional<std::string> username, email;
 };
+
+struct PasswordResetRequest {
+  std::string email;
+};
+
+struct PasswordResetConfirm {
+  std::string token, new_password;
+};
+
+// Registration words a taken name and a taken email alike.
+constexpr ReasonAnswer kRegisterAnswers[] = {
+    {Reason::kDuplicateUsername, http::status::conflict, "Username or email already exists"},
+    {Reason::kDuplicateEmail, http::status::conflict, "Username or email already exists"},
+};
+
+const Model<PasswordResetRequest>& reset_request() {
+  static const Model<PasswordResetRequest> m =
+      Model<PasswordResetRequest>("PasswordResetRequest").field("email", &PasswordResetRequest::email, text());
+  return m;
+}
+
+void checks_new_password(const PasswordResetConfirm& body, const Loc& base, std::vector<Problem>& problems) {
+  auth::password_rule(body.new_password, base, problems, "new_password");
+}
+
+const Model<PasswordResetConfirm>& reset_confirm() {
+  static const Model<PasswordResetConfirm> m =
+      Model<PasswordResetConfirm>("PasswordResetConfirm")
+          .field("token", &PasswordResetConfirm::token, text())
+          .field("new_password", &PasswordResetConfirm::new_password, text())
+          .rule(checks_new_password);
+  return m;
+}
 
 const Model<auth::NewUser>& user_create() {
   static const Model<auth::NewUser> m =
@@ -59,7 +93,7 @@ net::awaitable<Response> register_user(Exchange& ex) {
   auth::NewUser user = in.body(user_create());
   if (auto refused = in.refusal()) co_return std::move(*refused);
   auto created = co_await auth::register_user(ex, std::move(user));
-  if (!created) co_return fail(ex, created.status());
+  if (!created) co_return fail(ex, created.status(), kRegisterAnswers);
   co_return reply(ex, http::status::ok, user_response().render(*created));
 }
 
@@ -94,6 +128,26 @@ net::awaitable<Response> update_me(Exchange& ex) {
   co_return show(ex, me(), *updated);
 }
 
+net::awaitable<Response> request_password_reset(Exchange& ex) {
+  Input in(ex);
+  PasswordResetRequest body = in.body(reset_request());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
+  // Known or not, the answer is the same and leaves at once: the lookup,
+  // the token and the mail happen in the background.
+  auth::request_password_reset(ex.service, std::move(body.email));
+  co_return reply(ex, http::status::ok,
+                  {{"message", "If a user with that email exists, a password reset link has been sent."}});
+}
+
+net::awaitable<Response> reset_password(Exchange& ex) {
+  Input in(ex);
+  PasswordResetConfirm body = in.body(reset_confirm());
+  if (auto refused = in.refusal()) co_return std::move(*refused);
+  Status done = co_await auth::reset_password(ex, std::move(body.token), std::move(body.new_password));
+  if (!done) co_return fail(ex, done);
+  co_return reply(ex, http::status::ok, {{"message", "Password has been reset successfully."}});
+}
+
 }  // namespace
 
 void add_auth_routes(Routes& routes) {
@@ -111,6 +165,18 @@ void add_auth_routes(Routes& routes) {
       .answers(200, json{{"title", "Token"},
                          {"type", "object"},
                          {"properties", {{"access_token", schema::string()}, {"token_type", schema::string()}}}});
+  routes.post("/users/request-password-reset", request_password_reset)
+      .anyone()
+      .auth_limit()
+      .summary("Mail a password-reset link (the same answer for every email)")
+      .body(reset_request())
+      .answers(200, message_schema());
+  routes.post("/users/reset-password", reset_password)
+      .anyone()
+      .auth_limit()
+      .summary("Set a new password with the token from the mail; ends every session of the account")
+      .body(reset_confirm())
+      .answers(200, message_schema());
   routes.get("/users/me", get_me).summary("The current user (ETag: the account's version)").answers(200, user_response());
   routes.put("/users/me", update_me)
       .summary("Update the current user (UserUpdate; If-Match honoured)")

@@ -1,6 +1,6 @@
-// flowstate's account routes (/users/register, /users/login, /users/me):
-// UUID user ids, an ETag on GET /users/me and If-Match on PUT. The flows are
-// api/auth_flows.hpp.
+// flowstate's account routes (/users/register, /users/login, /users/me,
+// /users/request-password-reset, /users/reset-password): UUID user ids, an
+// ETag on GET /users/me and If-Match on PUT. The flows are api/auth_flows.hpp.
 #pragma once
 
 #include "api/routes.hpp"

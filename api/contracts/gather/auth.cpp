@@ -1,4 +1,6 @@
-#include "api/contracts/gather/auth.hpp"
+#include "api/contracts/gather/passwords.hpp"
+#include "api/contracts/gather/routes.hpp"
+#include "api/media.hpp"
 
 #include "api/auth_flows.hpp"
 #include "api/handler.hpp"
@@ -24,7 +26,7 @@ const Model<auth::NewUser>& registration() {
           .field("password", &auth::NewUser::password, text())
           .field("first_name", &auth::NewUser::first_name, text().nullable())
           .field("last_name", &auth::NewUser::last_name, text().nullable())
-          .rule(auth::checks_password);
+          .rule(registration_rules);
   return m;
 }
 
@@ -131,7 +133,7 @@ net::awaitable<Response> refresh(Exchange& ex) {
   Input in(ex);
   RefreshForm form = in.body(refresh_form());
   if (auto refused = in.refusal()) co_return std::move(*refused);
-  auto tokens = co_await auth::refresh(ex, form.refresh, auth::RefreshMode::kRotate);
+  auto tokens = co_await auth::refresh(ex, form.refresh);
   if (!tokens) co_return fail(ex, tokens.status());
   co_return reply(ex, http::status::ok, {{"access", tokens->access}, {"refresh", tokens->refresh}});
 }
@@ -150,12 +152,61 @@ net::awaitable<Response> logout(Exchange& ex) {
   co_return reply(ex, http::status::ok, {{"message", "Successfully logged out"}});
 }
 
-net::awaitable<Response> get_profile(Exchange& ex) { co_return show(ex, profile(), ex.user().user_id); }
+// The avatar: an uploaded file as an absolute URL on this server (from the
+// request's Host); a string set through JSON as it was given; null when unset.
+json avatar_url(const Exchange& ex, const std::string& avatar) {
+  if (avatar.empty()) return nullptr;
+  if (avatar.rfind("/media/", 0) != 0) return avatar;
+  return (ex.req["X-Forwarded-Proto"] == "https" ? "https://" : "http://") + std::string(ex.req[http::field::host]) +
+         avatar;
+}
+
+Response show_profile(const Exchange& ex, const Resource<User>& resource, const User& u) {
+  json body = resource.shape.render(u);
+  body["avatar"] = avatar_url(ex, u.avatar);
+  return with_etag(reply(ex, http::status::ok, body), u.version);
+}
+
+net::awaitable<Response> get_profile(Exchange& ex) {
+  auto u = profile().find(ex, ex.user().user_id);
+  if (!u) co_return no_such(ex, profile());
+  co_return show_profile(ex, profile(), *u);
+}
 
 constexpr ReasonAnswer kProfileAnswers[] = {
     {Reason::kStaleVersion, http::status::precondition_failed,
      "The profile was modified since the ETag given in If-Match.", "precondition_failed"},
 };
+
+constexpr size_t kMaxAvatarBytes = 2 << 20;
+
+// The avatar file of a multipart update: stored, its name in `avatar`; the
+// problem with it otherwise (nothing stored).
+net::awaitable<std::optional<Problem>> store_avatar(Exchange& ex, const FormPart& file, std::string& avatar) {
+  const Loc loc = {"body", "avatar"};
+  if (file.data.size() > kMaxAvatarBytes)
+    co_return Problem::because(loc, "The file is too large: an avatar may be at most 2 MiB.");
+  auto type = image_type(file.data);
+  if (!type)
+    co_return Problem::because(
+        loc, "Upload a valid image. The file you uploaded was either not an image or a corrupted image.");
+  const MediaStore& media = ex.service.media();
+  const std::string_view extension = image_extension(*type);
+  const std::string& bytes = file.data;
+  std::string stored;
+  Status failure = Status::ok();
+  co_await ex.service.run_blocking([&media, extension, &bytes, &stored, &failure] {
+    auto put = media.put("avatars", extension, bytes);
+    if (put)
+      stored = std::move(put.value());
+    else
+      failure = put.status();
+    return true;
+  });
+  if (!failure) co_return Problem::because(loc, "The file could not be stored: " + failure.message());
+  avatar = "/media/" + stored;
+  co_return std::nullopt;
+}
 
 net::awaitable<Response> update_profile(Exchange& ex) {
   Input in(ex);
@@ -175,9 +226,46 @@ net::awaitable<Response> update_profile(Exchange& ex) {
       *target.first = **given;
       change.fields |= target.second;
     }
+  for (const FormPart& file : in.files()) {
+    if (file.name != "avatar") continue;
+    std::optional<Problem> problem = co_await store_avatar(ex, file, change.avatar);
+    if (problem) co_return refuse(ex, ex.dialect().invalid(std::vector<Problem>{std::move(*problem)}));
+    change.fields |= user_field::kAvatar;
+  }
   auto updated = co_await auth::update_profile(ex, ex.user(), std::move(change), *expected);
   if (!updated) co_return fail(ex, updated.status(), kProfileAnswers);
-  co_return show(ex, updated_profile(), *updated);
+  co_return show_profile(ex, updated_profile(), *updated);
+}
+
+// An uploaded file: its bytes with its type, its digest as ETag, cached for a year.
+net::awaitable<Response> media_file(Exchange& ex) {
+  const std::string* file = ex.params.get("file");
+  const std::string name = "avatars/" + (file ? *file : std::string());
+  const MediaStore& media = ex.service.media();
+  std::string bytes;
+  bool found = false;
+  co_await ex.service.run_blocking([&media, &name, &bytes, &found] {
+    auto got = media.get(name);
+    if (got) {
+      bytes = std::move(got.value());
+      found = true;
+    }
+    return true;
+  });
+  if (!found) co_return fail(ex, not_found("Not found."));
+  const std::string tag = "\"" + name.substr(name.find('/') + 1, 64) + "\"";
+  Response res{http::status::ok, ex.req.version()};
+  if (ex.req[http::field::if_none_match] == tag) {
+    res.result(http::status::not_modified);
+  } else {
+    res.set(http::field::content_type, *type_of_extension(name));
+    res.body() = std::move(bytes);
+  }
+  res.set(http::field::etag, tag);
+  res.set(http::field::cache_control, "public, max-age=31536000, immutable");
+  res.keep_alive(ex.req.keep_alive());
+  res.prepare_payload();
+  co_return res;
 }
 
 }  // namespace
@@ -211,9 +299,15 @@ void add_auth_routes(Routes& routes) {
       .summary("The current user's profile (ETag)")
       .answers(200, profile().shape);
   routes.put("/api/v1/auth/profile/", update_profile)
-      .summary("Update the current user's profile (If-Match honoured)")
+      .multipart(4 << 20)
+      .summary("Update the current user's profile: JSON, or multipart/form-data with an avatar image (If-Match honoured)")
       .body(profile_update())
       .answers(200, updated_profile().shape);
+}
+
+void add_media_routes(Routes& routes) {
+  routes.owns("/media/");
+  routes.get("/media/avatars/{file}", media_file).anyone().summary("An uploaded avatar (cached for a year; ETag)");
 }
 
 }  // namespace almanac::api::gather

@@ -1,6 +1,6 @@
 #include "api/contracts/gather/gather.hpp"
 
-#include "api/contracts/gather/auth.hpp"
+#include "api/contracts/gather/routes.hpp"
 #include "api/dialects.hpp"
 #include "api/health.hpp"
 
@@ -48,6 +48,11 @@ void add_routes(Routes& routes) {
   routes.owns("/ws/events/");
   add_health_routes(routes);
   add_auth_routes(routes);
+  add_media_routes(routes);
+  add_event_routes(routes);
+  add_task_routes(routes);
+  add_poll_routes(routes);
+  add_feed_routes(routes);
 }
 
 }  // namespace

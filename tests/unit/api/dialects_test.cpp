@@ -136,6 +136,10 @@ TEST_CASE("validation: every problem, worded by the style, at its location") {
                                           {"errors",
                                            {{{"field", "name"}, {"message", "Field required"}},
                                             {{"field", "color"}, {"message", "Input should be a valid string"}}}}}}});
+  // A field inside a list is named by its dotted path in the collab style.
+  CHECK(body(collab_d(), collab_d().invalid(std::vector<Problem>{
+            problem(Problem::kMissing, ValueType::kString, {"body", "events", "1", "title"})}))["detail"]["errors"] ==
+        json::array({{{"field", "events.1.title"}, {"message", "Field required"}}}));
   ApiError drf = gather_d().invalid(problems);
   CHECK(drf.status == http::status::bad_request);
   CHECK(body(gather_d(), drf) == json{{"error", "validation_error"},
@@ -224,9 +228,30 @@ TEST_CASE("domain refusals: by reason where the contract words them, else by cod
 
   const Status bad_email = invalid("Invalid email address", "email").because(Reason::kInvalidEmail);
   CHECK(body(admin_d(), admin_d().domain(bad_email)) ==
-        json{{"detail", {{{"loc", {"body", "email"}}, {"msg", "Invalid email address"}, {"type", "value_error.email"}}}}});
+        json{{"detail",
+              {{{"loc", {"body", "email"}}, {"msg", "value is not a valid email address"}, {"type", "value_error.email"}}}}});
+  // flowstate's 422 also carries the message of the service's validation handler.
   CHECK(body(flow_d(), flow_d().domain(bad_email)) ==
+        json{{"detail", {{{"loc", {"body", "email"}}, {"msg", "Invalid email address"}, {"type", "value_error"}}}},
+             {"message", "Validation Error"}});
+  CHECK(body(mcal_d(), mcal_d().domain(bad_email)) ==
         json{{"detail", {{{"loc", {"body", "email"}}, {"msg", "Invalid email address"}, {"type", "value_error"}}}}});
+
+  // flowstate words the event rules and the reset token its own way; mcal keeps the 422.
+  const Status blank = invalid("Title must not be empty", "title").because(Reason::kBlankTitle);
+  const Status order = invalid("end_time must be after start_time", "end_time").because(Reason::kEndNotAfterStart);
+  const Status clash = conflict("Event time conflicts with existing events").because(Reason::kTimeConflict);
+  const Status reset = invalid("Invalid or expired password reset token", "token").because(Reason::kInvalidResetToken);
+  CHECK(flow_d().domain(blank).status == http::status::bad_request);
+  CHECK(body(flow_d(), flow_d().domain(blank)) == json{{"detail", "Event title cannot be empty"}});
+  CHECK(body(flow_d(), flow_d().domain(order)) == json{{"detail", "Event start time must be before end time"}});
+  CHECK(flow_d().domain(clash).status == http::status::conflict);
+  CHECK(body(flow_d(), flow_d().domain(clash)) == json{{"detail", "Event time conflicts with existing events"}});
+  CHECK(body(flow_d(), flow_d().domain(reset)) == json{{"detail", "Invalid or expired password reset token"}});
+  CHECK(flow_d().domain(reset).status == http::status::bad_request);
+  CHECK(mcal_d().domain(blank).status == http::status::unprocessable_entity);
+  CHECK(mcal_d().domain(order).status == http::status::unprocessable_entity);
+  CHECK(flow_d().error_schema()["properties"].contains("message"));
 
   CHECK(mcal_d().domain(not_found("Calendar not found")).status == http::status::not_found);
   CHECK(mcal_d().domain(unavailable("restart the server")).status == http::status::service_unavailable);

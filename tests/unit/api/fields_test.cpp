@@ -212,3 +212,27 @@ TEST_CASE("a shape renders every field in order and documents them all as requir
   CHECK(s["properties"]["id"] == json({{"type", "integer"}}));
   CHECK(shape.list_schema()["type"] == "array");
 }
+
+TEST_CASE("comma_separated reads a list from one text, item by item") {
+  const auto levels = comma_separated(integer().at_least(1).at_most(5));
+  CHECK(read(levels, "1,3, 5", nullptr, true) == std::vector<int64_t>{1, 3, 5});
+  CHECK(read(levels, " 2 ,,", nullptr, true) == std::vector<int64_t>{2});
+  CHECK(read(levels, "", nullptr, true) == std::vector<int64_t>{});
+  Problem p;
+  CHECK_FALSE(read(levels, "1,9", &p, true));
+  CHECK(p.kind == Problem::kTooBig);
+  CHECK(p.bound == 5);
+  CHECK(p.loc == Loc{"body", "x"});
+  CHECK_FALSE(read(levels, "1,x", &p, true));
+  CHECK(p.kind == Problem::kType);
+  CHECK(p.type == ValueType::kInteger);
+
+  const auto kinds = comma_separated(one_of<std::string>({{"TODO", "TODO"}, {"IDEA", "IDEA"}}));
+  CHECK(read(kinds, "IDEA,TODO", nullptr, true) == std::vector<std::string>{"IDEA", "TODO"});
+  CHECK_FALSE(read(kinds, "TODO,todo", &p, true));
+  CHECK(p.kind == Problem::kNotAllowed);
+  CHECK(p.given == "todo");
+  CHECK_FALSE(read(kinds, 5, &p));
+  CHECK(p.kind == Problem::kType);
+  CHECK(kinds.schema()["type"] == "string");
+}

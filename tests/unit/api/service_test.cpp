@@ -8,11 +8,14 @@
 #include <boost/asio/io_context.hpp>
 
 #include <filesystem>
+#include <mutex>
 #include <random>
+#include <sstream>
 
 #include "api/contracts/contracts.hpp"
 #include "api/dialects.hpp"
 #include "api/handler.hpp"
+#include "api/mailer.hpp"
 #include "api/routes.hpp"
 #include "api/service.hpp"
 #include "commands/decide.hpp"
@@ -29,12 +32,16 @@ net::awaitable<Response> whoami(Exchange& ex) {
   co_return reply(ex, http::status::ok, {{"user", ex.caller ? ex.caller->user_id : 0}});
 }
 
+constexpr RatePolicy kProbeRate{"probe-fast", {.count = 2, .window_s = 1, .burst = 1}, RateKey::kClientIp};
+
 void add_probe_routes(Routes& routes) {
   routes.owns("/probe/");
   routes.get("/probe/anyone", whoami).anyone();
   routes.get("/probe/optional", whoami).optional_user();
   routes.get("/probe/user", whoami);
   routes.get("/probe/root", whoami).superuser();
+  routes.get("/probe/users/{user_id}", whoami).self_or_superuser("user_id");
+  routes.get("/probe/limited", whoami).anyone().rate(kProbeRate);
 }
 
 const Contract& probe() {
@@ -46,7 +53,7 @@ const Contract& probe() {
 // A service over an in-memory store with every contract (and the probe one).
 class Harness {
  public:
-  explicit Harness(ServerConfig config = {}) {
+  explicit Harness(ServerConfig config = {}, Mailer* mailer = nullptr) {
     dir_ = fs::temp_directory_path() / ("almanac-service-test-" + std::to_string(std::random_device{}()));
     fs::create_directories(dir_);
     tokens_ = std::move(TokenService::open(dir_.string()).value());
@@ -62,7 +69,9 @@ class Harness {
                                                      .clock = clock_,
                                                      .tokens = *tokens_,
                                                      .hub = hub_,
-                                                     .metrics = metrics_});
+                                                     .metrics = metrics_,
+                                                     .mailer = mailer,
+                                                     .notices = &notices_});
     std::vector<const Contract*> contracts(all_contracts().begin(), all_contracts().end());
     contracts.push_back(&probe());
     add_contracts(service_->router(), contracts);
@@ -112,6 +121,8 @@ class Harness {
 
   Service& service() { return *service_; }
   cmd::Writer& writer() { return *writer_; }
+  ManualClock& clock() { return clock_; }
+  std::string notices() const { return notices_.str(); }
 
  private:
   fs::path dir_;
@@ -124,7 +135,26 @@ class Harness {
   Hub hub_;
   Metrics metrics_;
   std::unique_ptr<cmd::Writer> writer_;
+  std::ostringstream notices_;
   std::unique_ptr<Service> service_;
+};
+
+// Keeps every message instead of sending it.
+class RecordingMailer final : public Mailer {
+ public:
+  Result<std::string> send(const Mail& mail) override {
+    std::lock_guard lock(mu_);
+    sent_.push_back(mail);
+    return std::string("the test's mailbox");
+  }
+  std::vector<Mail> sent() const {
+    std::lock_guard lock(mu_);
+    return sent_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Mail> sent_;
 };
 
 json body_of(const Response& r) { return json::parse(r.body()); }
@@ -249,4 +279,155 @@ TEST_CASE("a stopped writer is 503 in the route's dialect, never a hang") {
   Response r = h.call(http::verb::post, "/calendars/", json{{"name", "Late"}}, {{http::field::authorization, "Bearer " + token}});
   CHECK(r.result() == http::status::service_unavailable);
   CHECK(body_of(r)["detail"].is_string());
+}
+
+TEST_CASE("background jobs run in order, and finish_background runs what is queued then refuses more") {
+  Harness h;
+  std::mutex mu;
+  std::vector<int> order;
+  for (int i = 0; i < 5; ++i)
+    CHECK(h.service().in_background([&, i] {
+      std::lock_guard lock(mu);
+      order.push_back(i);
+    }));
+  h.service().finish_background();
+  CHECK(order == std::vector<int>{0, 1, 2, 3, 4});
+  CHECK_FALSE(h.service().in_background([] {}));
+  CHECK(h.notices().find("background work refused") != std::string::npos);
+  h.service().finish_background();  // again: nothing happens
+}
+
+TEST_CASE("password reset: the same answer for every email, one mailed secret, single use, sessions end") {
+  RecordingMailer mailbox;
+  ServerConfig config;
+  config.rate_limits = false;  // more calls of the auth routes than their limit allows
+  config.reset_link_base = "https://app.example/reset?token=";
+  config.reset_ttl_s = 600;
+  Harness h(config, &mailbox);
+  const std::string token = h.signed_in("rita");
+  REQUIRE(h.get("/users/me", token).result() == http::status::ok);
+
+  for (const char* email : {"nobody@example.com", "RITA@example.com"}) {
+    Response r = h.call(http::verb::post, "/users/request-password-reset", json{{"email", email}});
+    CHECK(r.result() == http::status::ok);
+    CHECK(body_of(r) == json{{"message", "If a user with that email exists, a password reset link has been sent."}});
+  }
+  h.service().finish_background();
+  std::vector<Mail> sent = mailbox.sent();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].to == "rita@example.com");
+  const std::string base = "https://app.example/reset?token=";
+  const size_t at = sent[0].text.find(base);
+  REQUIRE(at != std::string::npos);
+  const std::string secret = sent[0].text.substr(at + base.size(), 43);
+  CHECK(sent[0].text.find("10 minutes") != std::string::npos);
+  CHECK(h.notices().find("delivered to the test's mailbox") != std::string::npos);
+
+  auto reset = [&](const std::string& s, const std::string& pw) {
+    return h.call(http::verb::post, "/users/reset-password", json{{"token", s}, {"new_password", pw}});
+  };
+  Response r = reset("not-a-token", "brand-new-pass");
+  CHECK(r.result() == http::status::bad_request);
+  CHECK(body_of(r) == json{{"detail", "Invalid or expired password reset token"}});
+  r = reset(secret, "short");
+  CHECK(r.result() == http::status::unprocessable_entity);
+  CHECK(body_of(r)["detail"][0]["loc"] == json{"body", "new_password"});
+  CHECK(body_of(r)["message"] == "Validation Error");
+  r = reset(secret, "brand-new-pass");
+  CHECK(r.result() == http::status::ok);
+  CHECK(body_of(r) == json{{"message", "Password has been reset successfully."}});
+  CHECK(reset(secret, "another-pass-1").result() == http::status::bad_request);  // used
+  CHECK(h.get("/users/me", token).result() == http::status::unauthorized);     // the session ended
+  Response old_login = h.call(http::verb::post, "/users/login", json{{"username_or_email", "rita"}, {"password", "securepass"}});
+  CHECK(old_login.result() == http::status::unauthorized);
+  Response new_login =
+      h.call(http::verb::post, "/users/login", json{{"username_or_email", "rita"}, {"password", "brand-new-pass"}});
+  CHECK(new_login.result() == http::status::ok);
+}
+
+TEST_CASE("password reset: an expired secret is refused") {
+  RecordingMailer mailbox;
+  ServerConfig config;
+  config.rate_limits = false;  // more calls of the auth routes than their limit allows
+  config.reset_link_base = "x:";
+  config.reset_ttl_s = 60;
+  Harness h(config, &mailbox);
+  h.signed_in("sam");
+  h.call(http::verb::post, "/users/request-password-reset", json{{"email", "sam@example.com"}});
+  h.service().finish_background();
+  REQUIRE(mailbox.sent().size() == 1);
+  const std::string text = mailbox.sent()[0].text;
+  const std::string secret = text.substr(text.find("x:") + 2, 43);
+  h.clock().advance(61 * 1'000'000);
+  Response r = h.call(http::verb::post, "/users/reset-password", json{{"token", secret}, {"new_password", "brand-new-pass"}});
+  CHECK(r.result() == http::status::bad_request);
+  CHECK(body_of(r) == json{{"detail", "Invalid or expired password reset token"}});
+}
+
+TEST_CASE("self or superuser: the user the path names, or any id for a superuser") {
+  Harness h;
+  const std::string ada = h.signed_in("ada");   // user 1
+  const std::string bea = h.signed_in("bea");   // user 2
+  CHECK(body_of(h.get("/probe/users/1", ada)) == json{{"user", 1}});
+  Response r = h.get("/probe/users/2", ada);
+  CHECK(r.result() == http::status::forbidden);
+  CHECK(body_of(r) == json{{"detail", "Not enough permissions"}});
+  CHECK(h.get("/probe/users/99", ada).result() == http::status::forbidden);
+  // Text that is no id is the handler's to refuse (here it is let through).
+  CHECK(h.get("/probe/users/abc", ada).result() == http::status::ok);
+  CHECK(h.get("/probe/users/2").result() == http::status::unauthorized);
+
+  cmd::CommandEnvelope promote;
+  promote.command = cmd::SetSuperuser{2, true};
+  REQUIRE(h.writer().submit(std::move(promote)).get().status.is_ok());
+  CHECK(body_of(h.get("/probe/users/1", bea)) == json{{"user", 2}});
+  CHECK(body_of(h.get("/probe/users/99", bea)) == json{{"user", 2}});
+}
+
+TEST_CASE("rate policies: a route's own, a contract's, and configuration replacing one by name") {
+  SECTION("a route's policy: count + burst at once, per client IP, refilled over time") {
+    Harness h;
+    for (int i = 0; i < 3; ++i) {
+      Response r = h.get("/probe/limited");
+      CHECK(r.result() == http::status::ok);
+      CHECK(r["X-RateLimit-Limit"] == "3");
+      CHECK(r["X-RateLimit-Remaining"] == std::to_string(2 - i));
+    }
+    Response r = h.get("/probe/limited");
+    CHECK(r.result() == http::status::too_many_requests);
+    CHECK(body_of(r) == json{{"detail", "Too many requests"}});
+    CHECK(r[http::field::retry_after] == "2");
+    h.clock().advance(600'000);   // 2 a second: one more after half a second
+    CHECK(h.get("/probe/limited").result() == http::status::ok);
+    CHECK(h.get("/probe/limited").result() == http::status::too_many_requests);
+    // Other routes keep their own limits.
+    CHECK(h.get("/probe/optional")["X-RateLimit-Limit"] == "100");
+    CHECK(h.get("/health/live")["X-RateLimit-Limit"].empty());
+  }
+  SECTION("admin's routes count against its contract's policy, 10/s and a burst of 20") {
+    Harness h;
+    const std::string token = h.signed_in("ada");
+    Response r = h.get("/api/v1/users/1", token);
+    CHECK(r.result() == http::status::ok);
+    CHECK(r["X-RateLimit-Limit"] == "30");
+    CHECK(r["X-RateLimit-Remaining"] == "29");
+    // Its authentication routes keep the authentication limit.
+    r = h.call(http::verb::post, "/api/v1/auth/login", json{{"username", "ada"}, {"password", "securepass"}});
+    CHECK(r["X-RateLimit-Limit"] == "5");
+    for (int i = 0; i < 29; ++i) REQUIRE(h.get("/api/v1/users/1", token).result() == http::status::ok);
+    r = h.get("/api/v1/users/1", token);
+    CHECK(r.result() == http::status::too_many_requests);
+    CHECK(body_of(r) == json{{"detail", "Too many requests"}});
+  }
+  SECTION("configuration replaces a policy's rule by name") {
+    ServerConfig config;
+    config.rate_policies["admin"] = RateRule{1, 60, 0};
+    Harness h(config);
+    const std::string token = h.signed_in("ada");
+    CHECK(h.get("/api/v1/users/1", token)["X-RateLimit-Limit"] == "1");
+    CHECK(h.get("/api/v1/users/1", token).result() == http::status::too_many_requests);
+    CHECK(h.get("/probe/limited")["X-RateLimit-Limit"] == "3");
+    const std::vector<std::string> names = rate_policy_names(h.service().router());
+    CHECK(names == std::vector<std::string>{"admin", "probe-fast"});
+  }
 }

@@ -204,6 +204,19 @@ TEST_CASE("a refused command appends nothing and says why") {
   CHECK(f.store.head() == 1);
 }
 
+TEST_CASE("a command accepted with nothing to record succeeds and appends nothing") {
+  Fixture f;
+  auto registered = f.writer.submit(register_user("erin")).get();
+  REQUIRE(registered.status.is_ok());
+  cmd::CommandEnvelope noop;
+  noop.command = cmd::UpdateAccount{cmd::UpdateProfile{registered.events[0].stream_id}};
+  noop.actor_id = registered.events[0].stream_id;
+  auto r = f.writer.submit(std::move(noop)).get();
+  CHECK(r.status.is_ok());
+  CHECK(r.events.empty());
+  CHECK(f.store.head() == 1);
+}
+
 TEST_CASE("an idempotency key already applied returns the first result and appends nothing") {
   Fixture f;
   auto first = f.writer.submit(register_user("carol", "k1")).get();

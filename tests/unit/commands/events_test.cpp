@@ -81,12 +81,16 @@ TEST_CASE("ScheduleEvent validates its fields") {
     CHECK(d.events.empty());
     return d;
   };
-  refused(Harness::timed("", start, start + kHour), Code::kInvalidArgument, "title");
-  refused(Harness::timed(" \t", start, start + kHour), Code::kInvalidArgument, "title");
+  CHECK(refused(Harness::timed("", start, start + kHour), Code::kInvalidArgument, "title").status.reason() ==
+        Reason::kBlankTitle);
+  CHECK(refused(Harness::timed(" \t", start, start + kHour), Code::kInvalidArgument, "title").status.reason() ==
+        Reason::kBlankTitle);
   Decision before = refused(Harness::timed("T", start, start - 1), Code::kInvalidArgument,
                             "end_time");
   CHECK(before.status.message() == "end_time must be after start_time");
-  refused(Harness::timed("T", start, start), Code::kInvalidArgument, "end_time");
+  CHECK(before.status.reason() == Reason::kEndNotAfterStart);
+  CHECK(refused(Harness::timed("T", start, start), Code::kInvalidArgument, "end_time").status.reason() ==
+        Reason::kEndNotAfterStart);
   refused(Harness::timed("T", at(10000, 1, 1), at(10000, 1, 2)), Code::kInvalidArgument,
           "start_time");
   refused(Harness::timed("T", at(0, 12, 31), at(1, 1, 2)), Code::kInvalidArgument,
@@ -226,7 +230,7 @@ TEST_CASE("ScheduleEvents is all or nothing and later events see earlier ones") 
   bad.events.push_back(Harness::timed("", ten + 10 * kHour, ten + 11 * kHour));
   Decision b = h.run(bad, alice);
   CHECK(b.status.code() == Code::kInvalidArgument);
-  CHECK(b.status.field() == "title");
+  CHECK(b.status.field() == "events.1.title");  // the batch names the event it refuses
   CHECK(b.events.empty());
   CHECK(h.state.count(Category::Event) == 2);
 }
@@ -440,6 +444,16 @@ TEST_CASE("JoinEvent and LeaveEvent on public gatherings") {
   Decision left = h.ok(LeaveEvent{id}, bob);
   CHECK(left.events[0].payload.AsParticipantLeft()->user_id == bob);
   CHECK(h.run(JoinEvent{id}, carol).status.is_ok());
+
+  // The limit may not fall below who has joined.
+  UpdateEvent lower{id};
+  lower.changes.fields = event_field::kMaxParticipants;
+  lower.changes.max_participants = 1;
+  Decision below = h.run(lower, owner);
+  CHECK(below.status.code() == Code::kInvalidArgument);
+  CHECK(below.status.field() == "max_participants");
+  lower.changes.max_participants = 2;
+  CHECK(h.run(lower, owner).status.is_ok());
 
   int64_t priv = h.event(owner, at(2024, 6, 2, 8), at(2024, 6, 2, 9));
   CHECK(h.run(JoinEvent{priv}, bob).status.code() == Code::kNotFound);

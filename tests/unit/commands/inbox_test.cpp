@@ -94,3 +94,55 @@ TEST_CASE("ScheduleInboxItem creates the event and marks the item, in one decisi
   CHECK(h.run(s, bob).status.code() == Code::kNotFound);
   CHECK_FALSE(h.state.inbox_item(2)->scheduled);
 }
+
+TEST_CASE("Inbox priority levels are 1 to 5, at capture and on update") {
+  Harness h;
+  int64_t alice = h.user("alice");
+  CaptureInboxItem c = capture("Level five");
+  c.item.fields |= inbox_field::kPriorityLevel | inbox_field::kStatus;
+  c.item.priority_level = 5;
+  c.item.status = ev::InboxStatus::Done;
+  Decision d = h.ok(c, alice);
+  CHECK(d.events[0].payload.AsInboxItemCaptured()->priority_level == 5);
+  CHECK(d.events[0].payload.AsInboxItemCaptured()->status == ev::InboxStatus::Done);
+  for (int32_t bad : {0, 6, -1}) {
+    c.item.priority_level = bad;
+    Decision refused = h.run(c, alice);
+    CHECK(refused.status.code() == Code::kInvalidArgument);
+    CHECK(refused.status.field() == "priority");
+    CHECK(refused.events.empty());
+  }
+  UpdateInboxItem u;
+  u.item_id = 1;
+  u.changes.fields = inbox_field::kPriorityLevel;
+  u.changes.priority_level = 1;
+  CHECK(h.ok(u, alice).events[0].payload.AsInboxItemUpdated()->priority_level == 1);
+  u.changes.priority_level = 9;
+  CHECK(h.run(u, alice).status.field() == "priority");
+  u.changes.priority_level = 2;
+  u.changes.nulls = inbox_field::kPriorityLevel;
+  CHECK(h.run(u, alice).status.field() == "priority");
+}
+
+TEST_CASE("SetInboxItemsStatus sets the actor's own live items only, once each, in one decision") {
+  Harness h;
+  int64_t alice = h.user("alice");
+  int64_t bob = h.user("bob");
+  h.ok(capture("a1"), alice);  // 1
+  h.ok(capture("b1"), bob);    // 2
+  h.ok(capture("a2"), alice);  // 3
+  h.ok(capture("a3"), alice);  // 4
+  h.ok(DeleteInboxItem{4}, alice);
+  Decision d = h.ok(SetInboxItemsStatus{{3, 2, 1, 3, 4, 99}, ev::InboxStatus::Archived}, alice);
+  REQUIRE(d.events.size() == 2);
+  CHECK(d.events[0].stream == StreamId{Category::Inbox, 1});
+  CHECK(d.events[1].stream == StreamId{Category::Inbox, 3});
+  for (const PendingEvent& p : d.events) {
+    const auto* u = p.payload.AsInboxItemUpdated();
+    CHECK(u->fields == inbox_field::kStatus);
+    CHECK(u->status == ev::InboxStatus::Archived);
+  }
+  Decision none = h.ok(SetInboxItemsStatus{{2}, ev::InboxStatus::Done}, alice);
+  CHECK(none.events.empty());
+  CHECK(h.state.version({Category::Inbox, 2}) == 1);  // bob's item untouched
+}

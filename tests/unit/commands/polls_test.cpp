@@ -24,6 +24,8 @@ struct World {
   int64_t bob = h.user("bob");
   int64_t carol = h.user("carol");
   int64_t event = h.event(owner, at(2024, 6, 1, 8), at(2024, 6, 1, 16), ev::Visibility::Public);
+  // bob and carol take part in the gathering.
+  bool joined = (h.ok(JoinEvent{event}, bob), h.ok(JoinEvent{event}, carol), true);
 };
 
 }  // namespace
@@ -113,4 +115,38 @@ TEST_CASE("ClosePoll: creator only, and a closed poll takes no ballots") {
   CHECK(v.status.code() == Code::kForbidden);
   CHECK(v.status.message() == "Voting has ended");
   CHECK(w.h.run(ClosePoll{1}, w.bob).status.code() == Code::kFailedPrecondition);
+}
+
+TEST_CASE("polls belong to those who take part, with 2 to 20 options") {
+  World w;
+  int64_t erin = w.h.user("erin");  // not a participant
+  CHECK(w.h.run(poll_on(w.event, {"A", "B"}), erin).status.reason() == Reason::kNotParticipant);
+  std::vector<std::string> many(21, "x");
+  for (size_t i = 0; i < many.size(); ++i) many[i] += std::to_string(i);
+  Decision too_many = w.h.run(poll_on(w.event, many), w.bob);
+  CHECK(too_many.status.code() == Code::kInvalidArgument);
+  CHECK(too_many.status.field() == "options");
+  many.pop_back();
+  w.h.ok(poll_on(w.event, many), w.bob);
+  Decision vote = w.h.run(CastBallot{1, {1}}, erin);
+  CHECK(vote.status.code() == Code::kForbidden);
+  CHECK(vote.status.reason() == Reason::kNotParticipant);
+}
+
+TEST_CASE("the system closes a poll once its time is up, and only then") {
+  World w;
+  const int64_t ends = w.h.clock.now_us() + kHour;
+  w.h.ok(poll_on(w.event, {"A", "B"}, false, ends), w.bob);
+  Decision early = w.h.run(ClosePoll{1}, 0);
+  CHECK(early.status.code() == Code::kFailedPrecondition);
+  CHECK(early.events.empty());
+  w.h.clock.advance(kHour);
+  Decision d = w.h.ok(ClosePoll{1}, 0);
+  REQUIRE(d.events.size() == 1);
+  CHECK(d.events[0].payload.type == ev::Payload::PollClosed);
+  // Once: a second close changes nothing.
+  CHECK(w.h.run(ClosePoll{1}, 0).status.code() == Code::kFailedPrecondition);
+  // A poll without an end is never closed by the system.
+  w.h.ok(poll_on(w.event, {"C", "D"}), w.bob);
+  CHECK(w.h.run(ClosePoll{2}, 0).status.code() == Code::kFailedPrecondition);
 }

@@ -25,6 +25,8 @@ struct World {
   int64_t carol = h.user("carol");
   int64_t dave = h.user("dave");
   int64_t event = h.event(owner, at(2024, 6, 1, 8), at(2024, 6, 1, 16), ev::Visibility::Public);
+  // bob, carol and dave take part in the gathering.
+  bool joined = (h.ok(JoinEvent{event}, bob), h.ok(JoinEvent{event}, carol), h.ok(JoinEvent{event}, dave), true);
 };
 
 }  // namespace
@@ -102,4 +104,32 @@ TEST_CASE("CompleteTask: creator or assignee, once") {
   Decision again = w.h.run(CompleteTask{1}, w.bob);
   CHECK(again.status.code() == Code::kFailedPrecondition);
   CHECK(again.events.empty());
+}
+
+TEST_CASE("tasks belong to those who take part: creator and assignee are participants") {
+  World w;
+  int64_t erin = w.h.user("erin");  // not a participant
+  Decision outsider = w.h.run(task_on(w.event, "Bring chairs"), erin);
+  CHECK(outsider.status.code() == Code::kForbidden);
+  CHECK(outsider.status.reason() == Reason::kNotParticipant);
+  Decision assignee = w.h.run(task_on(w.event, "Bring chairs", erin), w.bob);
+  CHECK(assignee.status.code() == Code::kInvalidArgument);
+  CHECK(assignee.status.field() == "assignee_id");
+  CHECK(assignee.status.reason() == Reason::kNotParticipant);
+  w.h.ok(task_on(w.event, "Bring chairs"), w.bob);
+  CHECK(w.h.run(AssignTask{1, erin}, w.bob).status.reason() == Reason::kNotParticipant);
+  w.h.ok(AssignTask{1, w.carol}, w.bob);
+}
+
+TEST_CASE("the tasks of a deleted event are gone with it") {
+  World w;
+  w.h.ok(task_on(w.event, "Bring chairs", w.carol), w.bob);
+  w.h.ok(DeleteEvent{w.event}, w.owner);
+  CHECK(w.h.run(CompleteTask{1}, w.carol).status.code() == Code::kNotFound);
+  CHECK(w.h.run(AssignTask{1, w.dave}, w.bob).status.code() == Code::kNotFound);
+  UpdateTask u;
+  u.task_id = 1;
+  u.changes.fields = task_field::kTitle;
+  u.changes.title = "x";
+  CHECK(w.h.run(u, w.bob).status.code() == Code::kNotFound);
 }

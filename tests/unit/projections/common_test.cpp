@@ -47,3 +47,50 @@ TEST_CASE("a corrupt huge user id is stored and found without growing the dense 
   CHECK(page.items[1].id == 2);
   CHECK(page.items[2].id == huge);
 }
+
+TEST_CASE("RankedIds finds the live id of any rank, with ids appended, revived and removed") {
+  proj::RankedIds r;
+  std::vector<int64_t> live;   // the reference: live ids, ascending
+  for (int64_t id = 1; id <= 1000; ++id) {
+    r.insert(id);
+    live.push_back(id);
+  }
+  // Remove every third id and a run of 100, so ranks skip over gaps.
+  for (int64_t id = 3; id <= 1000; id += 3) CHECK(r.erase(id));
+  for (int64_t id = 500; id < 600; ++id) r.erase(id);
+  std::erase_if(live, [](int64_t id) { return id % 3 == 0 || (id >= 500 && id < 600); });
+  CHECK_FALSE(r.erase(3));      // already not live
+  CHECK_FALSE(r.erase(5000));   // never held
+  CHECK_FALSE(r.contains(3));
+  CHECK(r.contains(4));
+  REQUIRE(r.size() == live.size());
+  for (size_t skip : {size_t{0}, size_t{1}, size_t{299}, size_t{330}, live.size() - 5}) {
+    const std::vector<int64_t> want(live.begin() + static_cast<std::ptrdiff_t>(skip),
+                                    live.begin() + static_cast<std::ptrdiff_t>(std::min(live.size(), skip + 50)));
+    CHECK(r.range(skip, 50) == want);
+  }
+  CHECK(r.range(live.size(), 10).empty());
+  CHECK(r.range(0, 0).empty());
+
+  // An id made live again keeps its place.
+  r.insert(501);
+  CHECK(r.contains(501));
+  CHECK(r.size() == live.size() + 1);
+  live.insert(std::lower_bound(live.begin(), live.end(), 501), 501);
+  CHECK(r.range(0, live.size()) == live);
+}
+
+TEST_CASE("RankedIds takes an id below the largest, as a log decide() did not write may hold") {
+  proj::RankedIds r;
+  for (int64_t id : std::vector<int64_t>{10, 20, 4'000'000'000'000'000, 30, 5, 20}) r.insert(id);
+  CHECK(r.size() == 5);
+  CHECK(r.range(0, 10) == std::vector<int64_t>{5, 10, 20, 30, 4'000'000'000'000'000});
+  CHECK(r.erase(20));
+  CHECK(r.range(1, 2) == std::vector<int64_t>{10, 30});
+  r.insert(40);   // below the largest again: in place
+  CHECK(r.range(3, 10) == std::vector<int64_t>{40, 4'000'000'000'000'000});
+  CHECK(r.erase(4'000'000'000'000'000));
+  r.insert(50);   // above every live id, but below the largest held: in place too
+  CHECK(r.range(2, 10) == std::vector<int64_t>{30, 40, 50});
+  CHECK(r.range(0, 10) == std::vector<int64_t>{5, 10, 30, 40, 50});
+}

@@ -337,3 +337,74 @@ TEST_CASE("StartIndex finds exactly the starts from lo up to but not including h
   index.erase(5 * kDay + 7, 7);  // the last of its day
   CHECK(in(0, 10 * kDay) == std::vector<int64_t>{5, 6, 8});
 }
+
+TEST_CASE("a gathering's day end: its end, or the end of its start's UTC day, as a filter") {
+  ReadModels m;
+  Log log(m);
+  seed(log);
+  // Event 3 is a gathering at day 1 12:00 with no end: it ends at day 2 00:00.
+  EventQuery q;
+  q.viewer = 4;
+  q.scope = EventScope::kPublic;
+  q.day_end_after = kT0 + 2 * kDay - 1;
+  CHECK(ids_of(m.events(q)) == std::vector<int64_t>{3});
+  q.day_end_after = kT0 + 2 * kDay;
+  CHECK(m.events(q).total == 0);
+  q.day_end_after.reset();
+  q.day_end_at_most = kT0 + 2 * kDay;
+  CHECK(ids_of(m.events(q)) == std::vector<int64_t>{3});
+  q.day_end_at_most = kT0 + 2 * kDay - 1;
+  CHECK(m.events(q).total == 0);
+  proj::EventView timed;
+  timed.start = kT0;
+  timed.end = kT0 + kHour;
+  CHECK(proj::EventsModel::day_end(timed) == kT0 + kHour);
+  timed.end.reset();
+  timed.start = -1;  // just before the epoch: its day ends at the epoch
+  CHECK(proj::EventsModel::day_end(timed) == 0);
+}
+
+TEST_CASE("searching public events reads the text as it is now, whatever the needle's length") {
+  ReadModels m;
+  Log log(m);
+  seed(log);
+  EventQuery q;
+  q.viewer = 1;
+  q.scope = EventScope::kPublic;
+  q.search = "PICNIC";  // trigram path, case folded
+  CHECK(ids_of(m.events(q)) == std::vector<int64_t>{3});
+  q.search = "ic";  // shorter than a trigram: every public event is read
+  CHECK(ids_of(m.events(q)) == std::vector<int64_t>{3});
+  q.search = "picnics";  // one trigram no event holds
+  CHECK(m.events(q).total == 0);
+  q.search = "meeting";  // a private event's title
+  CHECK(m.events(q).total == 0);
+
+  ev::EventUpdatedT up;
+  up.fields = event_field::kTitle | event_field::kDescription;
+  up.title = "Lantern walk";
+  up.description = "Bring a LANTERN";
+  log.put(Category::Event, 3, up, 2);
+  q.search = "picnic";
+  CHECK(m.events(q).total == 0);
+  q.search = "lantern";
+  CHECK(ids_of(m.events(q)) == std::vector<int64_t>{3});
+  q.search = "a lan";  // only in the description
+  CHECK(ids_of(m.events(q)) == std::vector<int64_t>{3});
+
+  // An event made public later is found; one made private or deleted is not.
+  ev::EventUpdatedT open;
+  open.fields = event_field::kVisibility;
+  open.visibility = ev::Visibility::Public;
+  log.put(Category::Event, 1, open, 1);
+  q.search = "weekly sync";
+  CHECK(ids_of(m.events(q)) == std::vector<int64_t>{1});
+  ev::EventUpdatedT close;
+  close.fields = event_field::kVisibility;
+  close.visibility = ev::Visibility::Private;
+  log.put(Category::Event, 1, close, 1);
+  CHECK(m.events(q).total == 0);
+  log.put(Category::Event, 3, deleted(), 2);
+  q.search = "lantern";
+  CHECK(m.events(q).total == 0);
+}

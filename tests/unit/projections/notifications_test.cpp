@@ -26,29 +26,36 @@ void seed(Log& log) {
 
 }  // namespace
 
-TEST_CASE("sharing notifies the user shared with, joining notifies the creator") {
+TEST_CASE("sharing notifies the user shared with and everyone else who holds the event, joining notifies the creator") {
   ReadModels m;
   Log log(m);
   seed(log);
   auto two = m.notifications(2, 0, 10);
-  REQUIRE(two.total == 1);
-  CHECK(two.unread == 1);
+  REQUIRE(two.total == 2);
+  CHECK(two.unread == 2);
+  // Newest first: the share with user 3, then the share with user 2 themself.
+  CHECK(two.items[1].type == "event.share");
+  CHECK(two.items[1].message == "Event 'Team Meeting' was shared with you");
+  CHECK(two.items[1].event_id == 1);
+  CHECK(two.items[1].actor_id == 1);
+  CHECK_FALSE(two.items[1].is_read);
   CHECK(two.items[0].type == "event.share");
-  CHECK(two.items[0].message == "Event 'Team Meeting' was shared with you");
-  CHECK(two.items[0].event_id == 1);
-  CHECK(two.items[0].actor_id == 1);
-  CHECK_FALSE(two.items[0].is_read);
+  CHECK(two.items[0].message == "Event 'Team Meeting' was shared with 'u3'");
+  auto three = m.notifications(3, 0, 10);
+  REQUIRE(three.total == 1);
+  CHECK(three.items[0].message == "Event 'Team Meeting' was shared with you");
   auto one = m.notifications(1, 0, 10);
   REQUIRE(one.total == 1);
   CHECK(one.items[0].type == "event.join");
   CHECK(one.items[0].message == "User 'u4' joined event 'Team Meeting'");
   CHECK(m.notifications(5, 0, 10).total == 0);
-  // Dense ids in log order: share to 2, share to 3, join to 1.
+  // Dense ids in log order: share to 2, share to 3 and its notice to 2, join to 1.
   CHECK(m.notification(1)->user_id == 2);
   CHECK(m.notification(2)->user_id == 3);
-  CHECK(m.notification(3)->user_id == 1);
-  CHECK_FALSE(m.notification(4));
-  CHECK(m.last_notification_id() == 3);
+  CHECK(m.notification(3)->user_id == 2);
+  CHECK(m.notification(4)->user_id == 1);
+  CHECK_FALSE(m.notification(5));
+  CHECK(m.last_notification_id() == 4);
 }
 
 TEST_CASE("an update notifies everyone involved except the actor, with the title before it") {
@@ -68,7 +75,7 @@ TEST_CASE("an update notifies everyone involved except the actor, with the title
     CHECK(page.items[0].created_at == at);
     CHECK(page.items[0].actor_id == 2);
   }
-  CHECK(types_of(m.notifications(2, 0, 10)) == std::vector<std::string>{"event.share"});
+  CHECK(types_of(m.notifications(2, 0, 10)) == std::vector<std::string>{"event.share", "event.share"});
   CHECK(m.notifications(5, 0, 10).total == 0);
 
   // Leaving notifies the creator; the leaver is no longer told about changes.
@@ -125,38 +132,39 @@ TEST_CASE("read marks, read-all, paging newest first and notifications_after") {
   up.fields = event_field::kDescription;
   up.description = "x";
   for (int i = 0; i < 5; ++i) log.put(Category::Event, 1, up, 1);
-  // User 3: share (id 2), then updates with ids 5, 8, 11, 14, 17 (users 2, 3, 4 each time).
+  // User 3: share (id 2), then updates with ids 6, 9, 12, 15, 18 (users 2, 3, 4 each time; id 3
+  // told user 2 of the share with user 3, id 4 the owner of the join).
   auto page = m.notifications(3, 0, 2);
   CHECK(page.total == 6);
   CHECK(page.unread == 6);
   REQUIRE(page.items.size() == 2);
-  CHECK(page.items[0].id == 17);
-  CHECK(page.items[1].id == 14);
+  CHECK(page.items[0].id == 18);
+  CHECK(page.items[1].id == 15);
   CHECK(m.notifications(3, 5, 2).items.size() == 1);
   CHECK(m.notifications(3, 5, 2).items[0].id == 2);
 
   ev::NotificationReadT read;
-  read.notification_id = 8;
+  read.notification_id = 9;
   log.put(Category::Notification, 3, read, 3);
-  read.notification_id = 9;  // belongs to user 4: ignored for user 3
+  read.notification_id = 10;  // belongs to user 4: ignored for user 3
   log.put(Category::Notification, 3, read, 3);
-  CHECK(m.notification(8)->is_read);
-  CHECK_FALSE(m.notification(9)->is_read);
+  CHECK(m.notification(9)->is_read);
+  CHECK_FALSE(m.notification(10)->is_read);
   CHECK(m.notifications(3, 0, 10).unread == 5);
   CHECK(m.notifications(4, 0, 10).unread == 5);
   auto unread = m.notifications(3, 0, 10, /*unread_only=*/true);
   CHECK(unread.total == 5);
   CHECK(unread.items.size() == 5);
 
-  auto after = m.notifications_after(3, 8);
+  auto after = m.notifications_after(3, 9);
   REQUIRE(after.size() == 3);
-  CHECK(after[0].id == 11);
-  CHECK(after[2].id == 17);
-  CHECK(m.notifications_after(3, 17).empty());
+  CHECK(after[0].id == 12);
+  CHECK(after[2].id == 18);
+  CHECK(m.notifications_after(3, 18).empty());
   CHECK(m.notifications_after(3, 0, 2).size() == 2);
 
   ev::AllNotificationsReadT all;
-  all.up_to_id = 11;
+  all.up_to_id = 12;
   log.put(Category::Notification, 3, all, 3);
   CHECK(m.notifications(3, 0, 10).unread == 2);
   all.up_to_id = 0;

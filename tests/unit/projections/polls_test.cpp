@@ -164,4 +164,41 @@ TEST_CASE("polls close and list by event, status and creator") {
   CHECK(page.total == 2);
   REQUIRE(page.items.size() == 1);
   CHECK(page.items[0].id == 2);
+
+  // The polls of the events a user takes part in.
+  log.put(Category::Event, 1, joined(3), 3);  // user 3 takes part in the picnic only
+  q = {};
+  q.participant = 3;
+  CHECK(ids(q) == std::vector<int64_t>{1, 2});
+  q.event_id = 2;
+  CHECK(ids(q).empty());
+  q.participant = 1;  // takes part in nothing yet
+  q.event_id.reset();
+  CHECK(ids(q).empty());
+}
+
+TEST_CASE("open polls past their ends_at are due, in ends_at order, until closed") {
+  ReadModels m;
+  Log log(m);
+  register_users(log, 1);
+  auto g = scheduled(1, 1, "Picnic", kT0, 0);
+  g.visibility = ev::Visibility::Public;
+  log.put(Category::Event, 1, g, 1);
+  auto late = poll(1, 1, 1, "Late", {"a", "b"}, 1);
+  late.has_ends_at = true;
+  late.ends_at = kT0 + 2 * kHour;
+  auto early = poll(2, 1, 1, "Early", {"a", "b"}, 3);
+  early.has_ends_at = true;
+  early.ends_at = kT0 + kHour;
+  auto open = poll(3, 1, 1, "Open", {"a", "b"}, 5);
+  log.put(Category::Poll, 1, late, 1).put(Category::Poll, 2, early, 1).put(Category::Poll, 3, open, 1);
+  CHECK(m.next_poll_deadline() == kT0 + kHour);
+  CHECK(m.polls_due(kT0).empty());
+  CHECK(m.polls_due(kT0 + 2 * kHour) == std::vector<int64_t>{2, 1});
+  log.put(Category::Poll, 2, ev::PollClosedT{}, 0);
+  CHECK(m.polls_due(kT0 + 2 * kHour) == std::vector<int64_t>{1});
+  CHECK(m.next_poll_deadline() == kT0 + 2 * kHour);
+  log.put(Category::Event, 1, deleted(), 1);  // its polls go with it
+  CHECK(m.polls_due(kT0 + 2 * kHour).empty());
+  CHECK_FALSE(m.next_poll_deadline());
 }

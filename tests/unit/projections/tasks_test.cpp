@@ -135,3 +135,27 @@ TEST_CASE("update, assign and complete move a task between indexes") {
   q.status = ev::TaskStatus::Pending;
   CHECK(ids_of(m.tasks(q)) == std::vector<int64_t>{3});
 }
+
+TEST_CASE("the tasks of the events a user takes part in") {
+  ReadModels m;
+  Log log(m);
+  seed(log);
+  log.put(Category::Event, 1, joined(1), 1);  // user 1 takes part in the picnic
+  log.put(Category::Event, 2, joined(3), 3);  // user 3 in the hike
+  TaskQuery q;
+  q.participant = 1;
+  CHECK(ids_of(m.tasks(q)) == std::vector<int64_t>{1, 2});
+  q.participant = 3;
+  CHECK(ids_of(m.tasks(q)) == std::vector<int64_t>{3});
+  q.event_id = 1;
+  CHECK(m.tasks(q).total == 0);
+  q.participant = 2;  // takes part in nothing
+  q.event_id.reset();
+  CHECK(m.tasks(q).total == 0);
+  log.put(Category::Event, 2, left(3), 3);
+  q.participant = 3;
+  CHECK(m.tasks(q).total == 0);
+  log.put(Category::Event, 1, deleted(), 1);
+  q.participant = 1;
+  CHECK(m.tasks(q).total == 0);
+}
