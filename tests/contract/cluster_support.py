@@ -58,7 +58,7 @@ class Postgres:
 class LockHolder:
     """A session of its own that takes the writer's lock of a log as soon as it is free
     (pg_advisory_lock waits, and gets it before any node's next try) and keeps it until
-    release()."""
+    release(). Returns once it waits for the lock (or holds it)."""
 
     def __init__(self, postgres, log):
         key = postgres.psql("SELECT (1634495843::int8 << 32) | to_regclass('almanac_control')::oid::int8", log)
@@ -68,6 +68,13 @@ class LockHolder:
         self.proc.stdin.flush()
         self.held = threading.Event()
         threading.Thread(target=self._watch, daemon=True).start()
+        # Queued behind the writer before anything else happens: when the writer's session
+        # ends, PostgreSQL grants the lock to this waiter before any node's next try.
+        deadline = time.time() + 30
+        while postgres.psql(f"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                            f"AND pid <> pg_backend_pid()") == "0":
+            assert time.time() < deadline, "the lock holder did not queue for the lock"
+            time.sleep(0.02)
 
     def _watch(self):
         for line in self.proc.stdout:
@@ -98,6 +105,15 @@ class Cluster:
             n.start()
         self.wait_for_writer()
         return self
+
+    def heal(self):
+        """Restarts every node that is not running (a test killed or stopped it) and waits
+        until one is the writer and every node names it."""
+        for n in self.nodes:
+            if n.proc is None or n.proc.poll() is not None:
+                n.proc = None
+                n.start()
+        return self.wait_for_writer()
 
     def ready(self, node):
         """The node's /health/ready, or None when it does not answer."""

@@ -30,18 +30,29 @@ def postgres():
     pg.stop()
 
 
+# One cluster for the module: three nodes on one log, a writer timeout shorter than the
+# default so that the takeovers the tests cause stay quick. Every test uses users of its
+# own (fresh()); a test that kills or pauses a node leaves it to heal() to restart.
+WRITER_TIMEOUT = "3"
+
+
+@pytest.fixture(scope="module")
+def shared_cluster(almanac, postgres, tmp_path_factory):
+    c = Cluster(almanac, postgres, tmp_path_factory.mktemp("cluster"), count=3, writer_timeout=WRITER_TIMEOUT)
+    c.start()
+    yield c
+    c.stop()
+
+
 @pytest.fixture
-def make_cluster(almanac, postgres, tmp_path):
-    started = []
+def cluster(shared_cluster):
+    shared_cluster.heal()
+    return shared_cluster
 
-    def make(count=3, **kw):
-        c = Cluster(almanac, postgres, tmp_path / f"cluster{len(started)}", count=count, **kw)
-        started.append(c)
-        return c.start()
 
-    yield make
-    for c in started:
-        c.stop()
+def fresh(name):
+    """A user name no other test of the module uses."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
 def token_of(node, name):
@@ -121,8 +132,17 @@ def verify(cluster):
 
 # ---- roles, health, metrics ---------------------------------------------------------------
 
-def test_one_node_writes_and_every_node_says_which(make_cluster):
-    c = make_cluster()
+def metric(node, name):
+    """The value of an unlabelled sample in the node's /metrics."""
+    text = requests.get(node.url("/metrics"), timeout=30).text
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+def test_one_node_writes_and_every_node_says_which(cluster):
+    c = cluster
     writer = c.wait_for_writer()
     checks = [c.cluster_check(n) for n in c.nodes]
     assert sorted(ch["role"] for ch in checks) == ["follower", "follower", "writer"]
@@ -132,37 +152,41 @@ def test_one_node_writes_and_every_node_says_which(make_cluster):
     assert checks[0]["writer"]["node"] in names
     assert checks[0]["writer"]["address"] == writer.host_port
     assert len({ch["epoch"] for ch in checks}) == 1 and checks[0]["epoch"] >= 1
-    for ch in checks:
-        assert ch["lag_events"] == 0 and ch["lag_seconds"] == 0
-    # Writes through every node; each follower then holds the same head.
+    # Writes through every node; each node then holds the same head, and no lag.
     for i, n in enumerate(c.nodes):
-        register(n, f"member{i}")
-    heads = {c.cluster_check(n)["log_head"] for n in c.nodes}
-    assert len(heads) == 1
+        register(n, fresh(f"member{i}"))
+    checks = [c.cluster_check(n) for n in c.nodes]
+    assert len({ch["log_head"] for ch in checks}) == 1
+    for ch in checks:
+        assert ch["position"] == ch["log_head"]
+        assert ch["lag_events"] == 0 and ch["lag_seconds"] == 0
 
 
-def test_metrics_of_a_cluster_node_pass_promtool(make_cluster):
-    c = make_cluster(count=2)
+def test_metrics_of_a_cluster_node_pass_promtool(cluster):
+    c = cluster
     writer = c.wait_for_writer()
     follower = c.followers()[0]
-    register(follower, "metered")
+    epoch = c.cluster_check(writer)["epoch"]
+    forwarded = metric(follower, "almanac_cluster_forwarded_total")
+    register(follower, fresh("metered"))
+    assert metric(follower, "almanac_cluster_forwarded_total") == forwarded + 1
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool not found: install the Debian package prometheus (scripts/install-deps.sh)"
+    writer_node = c.cluster_check(writer)["node"]
     for node, role in ((writer, "writer"), (follower, "follower")):
         r = requests.get(node.url("/metrics"), timeout=30)
         assert r.status_code == 200
         assert f'almanac_cluster_role{{role="{role}"}} 1' in r.text
-        assert f'almanac_cluster_writer{{node="{writer.host_port}",address="{writer.host_port}"}} 1' in r.text
-        assert "almanac_cluster_epoch 1" in r.text
+        assert f'almanac_cluster_writer{{node="{writer_node}",address="{writer.host_port}"}} 1' in r.text
+        assert f"almanac_cluster_epoch {epoch}" in r.text
         assert "almanac_cluster_lag_events 0" in r.text
-        promtool = shutil.which("promtool")
-        assert promtool, "promtool not found: install the Debian package prometheus (scripts/install-deps.sh)"
         check = subprocess.run([promtool, "check", "metrics"], input=r.text, capture_output=True, text=True,
                                timeout=30)
         assert check.returncode == 0, f"promtool check metrics:\n{check.stdout}{check.stderr}"
-    assert "almanac_cluster_forwarded_total 1" in requests.get(follower.url("/metrics")).text
 
 
-def test_the_internal_interface_needs_the_secret_and_the_writer(make_cluster):
-    c = make_cluster(count=2)
+def test_the_internal_interface_needs_the_secret_and_the_writer(cluster):
+    c = cluster
     writer = c.wait_for_writer()
     follower = c.followers()[0]
     url = "/internal/v1/commands"
@@ -183,11 +207,11 @@ def test_the_internal_interface_needs_the_secret_and_the_writer(make_cluster):
 
 # ---- reading one's writes anywhere --------------------------------------------------------
 
-def test_a_write_through_one_node_reads_back_at_once_through_another(make_cluster):
-    c = make_cluster()
+def test_a_write_through_one_node_reads_back_at_once_through_another(cluster):
+    c = cluster
     for round_ in range(15):
         first, second, third = [c.nodes[(round_ + k) % 3] for k in range(3)]
-        name = f"reader{round_}"
+        name = fresh(f"reader{round_}")
         register(first, name)
         token = token_of(second, name)        # the account, made through another node
         me = Client(third, token)              # the session, made through another node
@@ -210,27 +234,33 @@ def test_a_write_through_one_node_reads_back_at_once_through_another(make_cluste
 # ---- the live stream on every node -----------------------------------------------------------
 
 async def collect(url, until_position, timeout=90):
+    """Messages of a live stream until one at until_position() arrives; until_position may
+    rise while it waits, so it is read again at least every half second."""
     got = []
     async with websockets.connect(url, open_timeout=10, close_timeout=5, ping_interval=None) as ws:
         deadline = time.time() + timeout
         while not got or got[-1][0] < until_position():
             remaining = deadline - time.time()
-            assert remaining > 0, f"live stream stalled at {got[-1][0] if got else None}"
-            msg = json.loads(await asyncio.wait_for(ws.recv(), remaining))
+            assert remaining > 0, f"live stream stalled at {got[-1][0] if got else None}, waiting for {until_position()}"
+            try:
+                msg = json.loads(await asyncio.wait_for(ws.recv(), min(remaining, 0.5)))
+            except asyncio.TimeoutError:
+                continue
             got.append((msg["position"], msg))
     return got
 
 
-def test_a_subscriber_on_one_node_gets_every_event_written_through_the_others(make_cluster):
-    c = make_cluster()
+def test_a_subscriber_on_one_node_gets_every_event_written_through_the_others(cluster):
+    c = cluster
     writer = c.wait_for_writer()
     subscriber, other = c.followers()
     a, b = writer, other  # written through the writer and the other follower
-    register(a, "root")
-    promoted = c.cli("users", "promote", "root", "--cluster-secret", SECRET)
+    root_name = fresh("root")
+    register(a, root_name)
+    promoted = c.cli("users", "promote", root_name, "--cluster-secret", SECRET)
     assert promoted.returncode == 0, promoted.stderr
     assert "now a superuser" in promoted.stdout
-    root = token_of(subscriber, "root")
+    root = token_of(subscriber, root_name)
     start = c.cluster_check(subscriber)["log_head"]
 
     final = {"position": 10 ** 18}
@@ -243,7 +273,7 @@ def test_a_subscriber_on_one_node_gets_every_event_written_through_the_others(ma
     listener = threading.Thread(target=listen)
     listener.start()
     time.sleep(0.5)
-    writers = RoundRobinWriters([a, b], threads=4, prefix="live").start()
+    writers = RoundRobinWriters([a, b], threads=4, prefix=fresh("live")).start()
     writers.wait_for(80)
     names = writers.finish()
     final["position"] = c.cluster_check(writer)["log_head"]
@@ -261,11 +291,11 @@ def test_a_subscriber_on_one_node_gets_every_event_written_through_the_others(ma
 
 # ---- failures of the writer ------------------------------------------------------------------
 
-def test_a_writer_killed_under_load_is_replaced_in_time_and_loses_no_acknowledged_write(make_cluster):
-    c = make_cluster()
+def test_a_writer_killed_under_load_is_replaced_in_time_and_loses_no_acknowledged_write(cluster):
+    c = cluster
     writer = c.wait_for_writer()
     epoch = c.cluster_check(writer)["epoch"]
-    writers = RoundRobinWriters(c.nodes, threads=6, prefix="kill").start()
+    writers = RoundRobinWriters(c.nodes, threads=6, prefix=fresh("kill")).start()
     writers.wait_for(120)
     survivors = [n for n in c.nodes if n is not writer]
     killed_at = time.time()
@@ -289,34 +319,38 @@ def test_a_writer_killed_under_load_is_replaced_in_time_and_loses_no_acknowledge
     verify(c)
 
 
-def test_a_paused_writer_cannot_append_when_it_resumes(make_cluster):
-    c = make_cluster()
+def test_a_paused_writer_cannot_append_when_it_resumes(cluster):
+    c = cluster
     old = c.wait_for_writer()
     epoch = c.cluster_check(old)["epoch"]
-    register(old, "before")
+    before = fresh("before")
+    register(old, before)
     others = [n for n in c.nodes if n is not old]
     old.proc.send_signal(signal.SIGSTOP)
     stopped_at = time.time()
     # Requests that reach the paused writer wait in its socket.
     answers = []
+    late_prefix = fresh("late")
 
     def late_write(i):
+        name = f"{late_prefix}{i}"
         try:
             r = requests.post(old.url("/users/register"), timeout=60,
-                              json={"username": f"late{i}", "email": f"late{i}@example.com", "password": PASSWORD})
-            answers.append((f"late{i}", r.status_code))
+                              json={"username": name, "email": f"{name}@example.com", "password": PASSWORD})
+            answers.append((name, r.status_code))
         except requests.RequestException as e:
-            answers.append((f"late{i}", str(e)))
+            answers.append((name, str(e)))
 
     late = [threading.Thread(target=late_write, args=(i,)) for i in range(4)]
     for t in late:
         t.start()
+    after = [fresh(f"after{i}") for i in range(10)]
     try:
         new = c.wait_for_writer(among=others, timeout=30)
         took = time.time() - stopped_at
         assert took < c.writer_timeout + 1, f"the takeover took {took:.2f} s"
-        for i in range(10):
-            register(others[i % 2], f"after{i}")
+        for i, name in enumerate(after):
+            register(others[i % 2], name)
     finally:
         old.proc.send_signal(signal.SIGCONT)
     for t in late:
@@ -330,41 +364,50 @@ def test_a_paused_writer_cannot_append_when_it_resumes(make_cluster):
     assert check["role"] == "follower"
     assert check["writer"]["node"] == c.cluster_check(new)["node"]
     assert check["epoch"] > epoch
-    all_can_log_in(old, ["before"] + [f"after{i}" for i in range(10)] + [n for n, s in answers if s == 200])
+    all_can_log_in(old, [before] + after + [n for n, s in answers if s == 200])
     # Heads agree and the log is sound: nothing of the old term interleaved with the new.
-    register(old, "resumed")
+    register(old, fresh("resumed"))
     heads = {c.cluster_check(n)["log_head"] for n in c.nodes}
     assert len(heads) == 1
     verify(c)
 
 
-def test_without_a_writer_writes_get_503_with_retry_after_and_reads_go_on(make_cluster, postgres):
-    c = make_cluster(count=2, writer_timeout="1")
+def test_without_a_writer_writes_get_503_with_retry_after_and_reads_go_on(cluster, postgres):
+    c = cluster
     writer = c.wait_for_writer()
     follower = c.followers()[0]
-    register(follower, "steady")
-    token = token_of(follower, "steady")
+    steady = fresh("steady")
+    register(follower, steady)
+    token = token_of(follower, steady)
     me = Client(follower, token)
     cal = me.post("/calendars/", {"name": "Kept", "color": "#000000"}).json()
 
     holder = LockHolder(postgres, c.log)  # waits for the lock, and gets it when the writer dies
     try:
         writer.kill()
-        assert holder.held.wait(30), "the lock did not come free"
-        time.sleep(1.5)
+        if not holder.held.wait(30):
+            raise AssertionError("the lock did not come free: " + postgres.psql(
+                "SELECT pid, application_name, granted, state, query FROM pg_locks JOIN pg_stat_activity USING (pid) "
+                "WHERE locktype = 'advisory'"))
+        time.sleep(0.5)
         assert c.cluster_check(follower)["role"] == "follower"
+        started = time.time()
         r = me.post("/calendars/", {"name": "Refused", "color": "#000000"})
+        # Refused at the latest once the writer timeout has passed without a writer (at
+        # once when the forward was sent to the dead writer: it may or may not have run).
+        assert time.time() - started < c.writer_timeout + 3
         assert r.status_code == 503, r.text
         assert int(r.headers["Retry-After"]) >= 1
         assert "detail" in r.json()  # mcal's (FastAPI's) error shape
+        nobody = fresh("nobody")
         r = requests.post(follower.url("/users/register"), timeout=30,
-                          json={"username": "nobody", "email": "nobody@example.com", "password": PASSWORD})
+                          json={"username": nobody, "email": f"{nobody}@example.com", "password": PASSWORD})
         assert r.status_code == 503 and "Retry-After" in r.headers
         got = me.get(f"/calendars/{cal['id']}/")
         assert got.status_code == 200 and got.json() == cal
         assert requests.get(follower.url("/health/ready"), timeout=30).status_code == 200
     finally:
         holder.release()
-    c.wait_for_writer(among=[follower], timeout=30)
+    c.wait_for_writer(among=c.running(), timeout=30)
     r = me.post("/calendars/", {"name": "Accepted", "color": "#000000"})
     assert r.status_code in (200, 201), r.text
