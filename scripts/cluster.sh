@@ -67,7 +67,7 @@ up() {
 
   local front_port="${FRONT_PORT:-$(free_port)}"
   sed -e "s|@PREFIX@|$dir/nginx|g" -e "s|@LISTEN@|127.0.0.1:$front_port|g" \
-    -e "/@UPSTREAMS@/{r /dev/stdin" -e "d}" docs/nginx-cluster.conf >"$dir/nginx/nginx.conf" <<<"$upstreams"
+    -e "/^@UPSTREAMS@$/{r /dev/stdin" -e "d}" docs/nginx-cluster.conf >"$dir/nginx/nginx.conf" <<<"$upstreams"
   local nginx; nginx=$(command -v nginx || echo /usr/sbin/nginx)
   "$nginx" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log"
   echo "127.0.0.1:$front_port" >"$dir/front"

@@ -56,8 +56,12 @@ chmod 755 "$work"
 mkdir -p "$work/pg"
 pids=()
 cleanup() {
+  # Nodes and fronts are started inside command substitutions (subshells): their
+  # pids are in files.
+  for f in "$work"/*.pid; do [ -f "$f" ] && pids+=("$(cat "$f")"); done
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; done
   scripts/pg-local.sh stop "$work/pg" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -178,10 +182,10 @@ front_nginx() {  # front_nginx NAME ADDRESSES...: starts nginx in front of them;
   for addr in "$@"; do upstreams+="    server $addr max_fails=1 fail_timeout=2s;"$'\n'; done
   mkdir -p "$work/nginx/$name/tmp"
   sed -e "s|@PREFIX@|$work/nginx/$name|g" -e "s|@LISTEN@|127.0.0.1:$port|g" \
-    -e "/@UPSTREAMS@/{r /dev/stdin" -e "d}" docs/nginx-cluster.conf >"$work/nginx/$name/nginx.conf" <<<"$upstreams"
+    -e "/^@UPSTREAMS@$/{r /dev/stdin" -e "d}" docs/nginx-cluster.conf >"$work/nginx/$name/nginx.conf" <<<"$upstreams"
   "$nginx_bin" -p "$work/nginx/$name" -c "$work/nginx/$name/nginx.conf" -e "$work/nginx/$name/error.log" \
-    -g "daemon off;" 2>>"$work/nginx/$name/error.log" &
-  pids+=($!)
+    -g "daemon off;" >/dev/null 2>>"$work/nginx/$name/error.log" &
+  echo $! >"$work/nginx-$name.pid"
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$port/health/live" -o /dev/null && break
     sleep 0.1
