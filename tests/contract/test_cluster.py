@@ -21,6 +21,7 @@ import websockets
 
 from clients import PASSWORD, Client, bearer, login, register
 from cluster_support import SECRET, Cluster, LockHolder, Postgres
+from conftest import Server
 
 
 @pytest.fixture(scope="module")
@@ -203,6 +204,53 @@ def test_the_internal_interface_needs_the_secret_and_the_writer(cluster):
     assert "run the same build on every node" in r.text
     # Described like every route.
     assert "/internal/v1/commands" in requests.get(writer.url("/openapi.json")).text
+
+
+# ---- the log tools on both stores ----------------------------------------------------------
+
+def run_tool(almanac, *args):
+    r = subprocess.run([almanac, *args], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, f"almanac {' '.join(args)}:\n{r.stdout}{r.stderr}"
+    return r.stdout
+
+
+def test_a_log_copied_to_postgresql_and_back_is_the_same_and_every_tool_reads_it(almanac, postgres, tmp_path):
+    # A log in a data directory, written by a node on its own.
+    data = tmp_path / "data"
+    node = Server(almanac, data, ["--bench-fast-hash", "--auth-per-minute", "100000"]).start()
+    for i in range(5):
+        me = Client(node, login(node, register(node, f"copied{i}")["username"]))
+        assert me.post("/calendars/", {"name": f"Cal {i}", "color": "#123456"}).status_code in (200, 201)
+    code, err = node.stop()
+    assert code == 0, err
+    original = run_tool(almanac, "log", "--data", str(data), "--json")
+    assert len(original.splitlines()) >= 15
+
+    log = postgres.new_log()
+    out = run_tool(almanac, "copy", "--from", str(data), "--to", log)
+    assert "verif" in out.lower()
+    # Every tool that reads the log takes --log as well as --data.
+    assert run_tool(almanac, "log", "--log", log, "--json") == original
+    assert "ok:" in run_tool(almanac, "verify", "--log", log)
+    assert "replayed" in run_tool(almanac, "replay", "--log", log)
+    backup = tmp_path / "backup"
+    run_tool(almanac, "backup", str(backup), "--log", log)
+    assert run_tool(almanac, "log", "--data", str(backup), "--json") == original
+    assert "ok:" in run_tool(almanac, "verify", "--data", str(backup))
+    # A superuser made on the PostgreSQL log (no node runs: the tool appends as the writer).
+    assert "now a superuser" in run_tool(almanac, "users", "promote", "copied0", "--log", log)
+    promoted = run_tool(almanac, "log", "--log", log, "--json")
+    assert promoted.startswith(original) and len(promoted.splitlines()) == len(original.splitlines()) + 1
+    # And back to a data directory, byte for byte.
+    back = tmp_path / "back"
+    run_tool(almanac, "copy", "--from", log, "--to", str(back))
+    assert run_tool(almanac, "log", "--data", str(back), "--json") == promoted
+    assert "ok:" in run_tool(almanac, "verify", "--data", str(back))
+    # A copy never lands on a log that has events.
+    refused = subprocess.run([almanac, "copy", "--from", str(data), "--to", log], capture_output=True, text=True,
+                             timeout=120)
+    assert refused.returncode != 0
+    assert run_tool(almanac, "log", "--log", log, "--json") == promoted
 
 
 # ---- reading one's writes anywhere --------------------------------------------------------
