@@ -5,6 +5,7 @@ ports that share the log in it."""
 import json
 import pathlib
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -86,6 +87,17 @@ class LockHolder:
         self.proc.wait(timeout=30)
 
 
+def stop_together(nodes, sig=signal.SIGTERM, timeout=30):
+    """Signals every running node at once, then waits for each: a node stopping waits for
+    its open connections, and the other nodes' kept-alive forwarding connections close
+    only when they stop. Returns each node's (exit code, standard error)."""
+    running = [n for n in nodes if n.proc is not None]
+    for n in running:
+        if n.proc.poll() is None:
+            n.proc.send_signal(sig or signal.SIGTERM)
+    return [n.stop(sig or signal.SIGTERM, timeout=timeout) for n in running]
+
+
 class Cluster:
     """`count` almanac nodes on one log in `postgres`, each on a free loopback port."""
 
@@ -160,11 +172,7 @@ class Cluster:
                               timeout=timeout)
 
     def stop(self):
-        codes = []
-        for n in self.nodes:
-            if n.proc is not None:
-                codes.append(n.stop())
-        return codes
+        return stop_together(self.nodes)
 
 
 class RoundRobinFront:
@@ -197,7 +205,7 @@ class RoundRobinFront:
         return self._next().ws_url(path)
 
     def stop(self, sig=None, timeout=30):
-        results = [n.stop(*([sig] if sig is not None else []), timeout=timeout) for n in self.nodes]
+        results = stop_together(self.nodes, sig, timeout)
         self.proc = None
         code = next((c for c, _ in results if c not in (0, None)), results[0][0])
         return code, "".join(err or "" for _, err in results)
