@@ -77,7 +77,8 @@ class Cluster final : public cmd::CommandSink, public api::ClusterLink {
   // `node_id`, taking forwarded commands at `address` (known once listening).
   void start(std::string node_id, std::string address);
   // Gives the role up (the writer completes what it has queued), stops the
-  // threads. Waiting callers get Unavailable.
+  // threads. Waiting callers get Unavailable; later commands too. Idempotent;
+  // any thread but the cluster's own.
   void stop();
 
   Role role() const;

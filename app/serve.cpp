@@ -377,6 +377,11 @@ int serve(const Settings& flags, std::ostream& out, std::ostream& err) {
     if (e) return;
     err << "almanac: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
         << ": stopping (finishing in-flight requests)" << std::endl;
+    // A node of a cluster gives the writer's role up first (its queued commands
+    // complete): another node writes at once instead of after this one's
+    // connections, the other nodes' kept-alive forwards among them, have
+    // drained. Writes still arriving here get 503 with Retry-After meanwhile.
+    if (cluster) cluster->stop();
     server.stop();
   });
   if (config.anonymous_calendars)

@@ -367,6 +367,25 @@ def test_a_writer_killed_under_load_is_replaced_in_time_and_loses_no_acknowledge
     verify(c)
 
 
+def test_a_writer_told_to_stop_hands_over_at_once(cluster):
+    c = cluster
+    writer = c.wait_for_writer()
+    others = [n for n in c.nodes if n is not writer]
+    # The followers forward through kept-alive connections to the writer, which a
+    # stopping server waits for: the role must not wait with them.
+    for i in range(6):
+        register(others[i % 2], fresh("handover"))
+    stopping_at = time.time()
+    writer.proc.send_signal(signal.SIGTERM)
+    c.wait_for_writer(among=others, timeout=30)
+    took = time.time() - stopping_at
+    assert took < c.writer_timeout / 2, f"the handover took {took:.2f} s"
+    code, err = writer.stop()
+    assert code == 0, err
+    assert "stopped writing" in err
+    register(others[0], fresh("after-handover"))
+
+
 def test_a_paused_writer_cannot_append_when_it_resumes(cluster):
     c = cluster
     old = c.wait_for_writer()
