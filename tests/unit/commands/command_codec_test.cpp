@@ -22,7 +22,12 @@ struct Filler {
   void fill(uint32_t& v) { v = 3000 + ++n; }
   void fill(bool& v) { v = true; }
   void fill(std::string& s) { s = "text-" + std::to_string(++n) + std::string("\0\xff", 2); }
-  void fill(std::optional<std::string>& s) { s = "maybe-" + std::to_string(++n); }
+  template <typename T>
+  void fill(std::optional<T>& o) {
+    T v{};
+    fill(v);
+    o = std::move(v);
+  }
   void fill(std::vector<int64_t>& v) { v = {1, -2, 3 + ++n}; }
   template <typename E>
     requires std::is_enum_v<E>
@@ -52,7 +57,12 @@ struct Filler {
     i.fields = inbox_field::kContent;
     i.content = "inbox update " + std::to_string(++n);
   }
-  void fill(ScheduleEvent& e) { std::apply([&](auto&... f) { (fill(f), ...); }, fields(e)); }
+  // A struct of fields inside a command (a ScheduleEvent, an UpdateProfile).
+  template <typename T>
+    requires requires(T& t) { fields(t); }
+  void fill(T& c) {
+    std::apply([&](auto&... f) { (fill(f), ...); }, fields(c));
+  }
   void fill(std::vector<ScheduleEvent>& v) {
     v.resize(2);
     for (auto& e : v) fill(e);
