@@ -120,6 +120,7 @@ class Harness {
   }
 
   Service& service() { return *service_; }
+  uint64_t head() const { return store_.head(); }
   cmd::Writer& writer() { return *writer_; }
   ManualClock& clock() { return clock_; }
   std::string notices() const { return notices_.str(); }
@@ -430,4 +431,33 @@ TEST_CASE("rate policies: a route's own, a contract's, and configuration replaci
     const std::vector<std::string> names = rate_policy_names(h.service().router());
     CHECK(names == std::vector<std::string>{"admin", "probe-fast"});
   }
+}
+
+TEST_CASE("a body whose strings are not UTF-8 is refused, whatever its encoding, and writes nothing") {
+  // JSON's parser checks the text; MessagePack, forms and multipart fields
+  // carry any bytes, and the log must hold only text.
+  Harness h;
+  const std::string token = h.signed_in("uma");
+  const std::string auth = "Bearer " + token;
+  const uint64_t head = h.head();
+  std::vector<uint8_t> packed = json::to_msgpack(json{{"title", "x"}, {"start_time", "2030-01-01T10:00:00Z"},
+                                                      {"end_time", "2030-01-01T11:00:00Z"}});
+  const auto at = std::find(packed.begin(), packed.end(), 'x');
+  REQUIRE(at != packed.end());
+  *at = 0xff;  // the title's one byte
+  Response r = h.call(http::verb::post, "/api/events", std::string(packed.begin(), packed.end()),
+                      {{http::field::content_type, "application/x-msgpack"}, {http::field::authorization, auth}});
+  CHECK(r.result() == http::status::bad_request);
+  CHECK(body_of(r)["detail"]["code"].is_string());
+
+  r = h.call(http::verb::post, "/api/auth/login", std::string("username=uma%FF&password=securepass"),
+             {{http::field::content_type, "application/x-www-form-urlencoded"}});
+  CHECK(r.result() == http::status::bad_request);
+
+  const std::string form = "--B\r\nContent-Disposition: form-data; name=\"first_name\"\r\n\r\nA\xff\r\n--B--\r\n";
+  r = h.call(http::verb::put, "/api/v1/auth/profile/", form,
+             {{http::field::content_type, "multipart/form-data; boundary=B"}, {http::field::authorization, auth}});
+  CHECK(r.result() == http::status::bad_request);
+  CHECK(body_of(r)["error"].is_string());
+  CHECK(h.head() == head);
 }
