@@ -11,7 +11,7 @@ packages=(
   nlohmann-json3-dev catch2 libsodium-dev libjwt-dev libhowardhinnant-date-dev libcli11-dev
   libcurl4-openssl-dev libical-dev libabsl-dev libgoogle-perftools-dev
   python3 python3-pytest python3-requests python3-websockets python3-msgpack python3-dateutil
-  prometheus nginx wrk chromium
+  prometheus nginx wrk chromium clang libclang-rt-14-dev python3-pytest-xdist
 )
 # npm for the /docs and /redoc assets: Debian's, unless a Node.js with npm is
 # already installed (its own npm conflicts with Debian's package).
