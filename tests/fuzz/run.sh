@@ -6,9 +6,11 @@
 #
 #   tests/fuzz/run.sh [--seconds N] [target...]
 #
-# Defaults: 20 s for every target (tests/fuzz/*_fuzz.cpp). A target's corpus
-# grows in build/fuzz/corpus/<target> between runs; tests/fuzz/seeds/<target>
-# seeds it. A crashing input of the last run is kept as
+# Defaults: 20 s for every target (tests/fuzz/*_fuzz.cpp). Inputs may be
+# 4 KiB long from the start: a short run would never grow its length limit
+# far enough for a request with a body. A target's corpus grows in
+# build/fuzz/corpus/<target> between runs; tests/fuzz/seeds/<target> seeds
+# it. A crashing input of the last run is kept as
 # build/fuzz/crashes/<target>/crash-*: replay it with build/fuzz/<target> FILE.
 set -euo pipefail
 self="$(realpath "$0")"
@@ -19,7 +21,7 @@ targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -44,6 +46,7 @@ for t in "${targets[@]}"; do
   status=0
   ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" \
     build/fuzz/"$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 \
+    -max_len=4096 -len_control=0 \
     -artifact_prefix="$crashes/" "$corpus" "${seeds[@]}" >"$log" 2>&1 || status=$?
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   rate=$((execs / (seconds > 0 ? seconds : 1)))

@@ -21,6 +21,8 @@
 #include "commands/decide.hpp"
 #include "storage/memory_event_store.hpp"
 
+#include "api/service_harness.hpp"  // tests/unit/api
+
 using namespace almanac;
 using namespace almanac::api;
 namespace fs = std::filesystem;
@@ -50,39 +52,14 @@ const Contract& probe() {
   return c;
 }
 
-// A service over an in-memory store with every contract (and the probe one).
-class Harness {
+// The shared service harness with the probe contract, and the calls these
+// tests make.
+class Harness : public testing::ServiceHarness {
  public:
-  explicit Harness(ServerConfig config = {}, Mailer* mailer = nullptr) {
-    dir_ = fs::temp_directory_path() / ("almanac-service-test-" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-    tokens_ = std::move(TokenService::open(dir_.string()).value());
-    writer_ = std::make_unique<cmd::Writer>(store_, state_, clock_, ids_);
-    writer_->on_apply([this](std::span<const Envelope> batch) { models_.apply_batch(batch); });
-    writer_->start();
-    config.argon2_ops = 1;
-    config.argon2_mem = 8192;
-    service_ = std::make_unique<Service>(ServiceDeps{.config = config,
-                                                     .writer = *writer_,
-                                                     .models = models_,
-                                                     .store = store_,
-                                                     .clock = clock_,
-                                                     .tokens = *tokens_,
-                                                     .hub = hub_,
-                                                     .metrics = metrics_,
-                                                     .mailer = mailer,
-                                                     .notices = &notices_});
-    std::vector<const Contract*> contracts(all_contracts().begin(), all_contracts().end());
-    contracts.push_back(&probe());
-    add_contracts(service_->router(), contracts);
-  }
-  ~Harness() {
-    service_.reset();
-    writer_->stop();
-    fs::remove_all(dir_);
-  }
+  explicit Harness(ServerConfig config = {}, Mailer* mailer = nullptr)
+      : ServiceHarness(std::move(config), mailer, {&probe()}) {}
 
-  // Runs Service::handle to its answer.
+  using ServiceHarness::call;
   Response call(http::verb method, std::string target, json body = nullptr,
                 std::vector<std::pair<http::field, std::string>> headers = {}) {
     Request req{method, target, 11};
@@ -92,16 +69,7 @@ class Harness {
       req.body() = body.is_string() ? body.get<std::string>() : body.dump();
       req.prepare_payload();
     }
-    net::io_context io;
-    auto guard = net::make_work_guard(io);
-    std::optional<Response> out;
-    net::co_spawn(io, service_->handle(std::move(req), "10.0.0.1"), [&](std::exception_ptr e, Response r) {
-      REQUIRE_FALSE(e);
-      out = std::move(r);
-      guard.reset();
-    });
-    io.run();
-    return std::move(*out);
+    return call(std::move(req));
   }
 
   Response get(std::string target, const std::string& token = {}) {
@@ -109,35 +77,11 @@ class Harness {
     return call(http::verb::get, std::move(target), nullptr, {{http::field::authorization, "Bearer " + token}});
   }
 
-  // Registers `name` through collab and logs in through flowstate: an access token.
   std::string signed_in(const std::string& name) {
-    Response r = call(http::verb::post, "/api/auth/register",
-                      json{{"email", name + "@example.com"}, {"password", "securepass"}, {"username", name}});
-    REQUIRE(r.result() == http::status::created);
-    r = call(http::verb::post, "/users/login", json{{"username_or_email", name}, {"password", "securepass"}});
-    REQUIRE(r.result() == http::status::ok);
-    return json::parse(r.body())["access_token"];
+    std::string token = ServiceHarness::signed_in(name);
+    REQUIRE_FALSE(token.empty());
+    return token;
   }
-
-  Service& service() { return *service_; }
-  uint64_t head() const { return store_.head(); }
-  cmd::Writer& writer() { return *writer_; }
-  ManualClock& clock() { return clock_; }
-  std::string notices() const { return notices_.str(); }
-
- private:
-  fs::path dir_;
-  storage::MemoryEventStore store_;
-  cmd::WriteState state_;
-  ManualClock clock_;
-  SequentialIds ids_;
-  proj::ReadModels models_;
-  std::unique_ptr<TokenService> tokens_;
-  Hub hub_;
-  Metrics metrics_;
-  std::unique_ptr<cmd::Writer> writer_;
-  std::ostringstream notices_;
-  std::unique_ptr<Service> service_;
 };
 
 // Keeps every message instead of sending it.
