@@ -52,7 +52,7 @@ for t in "${targets[@]}"; do
   rate=$((execs / (seconds > 0 ? seconds : 1)))
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)
   files=$(find "$corpus" -type f | wc -l)
-  found=$(find "$crashes" -type f | wc -l)
+  found=$(find "$crashes" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
   printf '%-16s %10s %8s %8s %8s %s\n' "$t" "$execs" "$rate" "$cov" "$files" "$found"
   if [ "$status" -ne 0 ] || [ "$found" -ne 0 ]; then
     failed=1
