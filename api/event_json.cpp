@@ -32,8 +32,14 @@ struct Schema {
 };
 
 const Schema& event_schema(bool any_bytes = false) {
-  static const Schema text(false), bytes(true);  // built once; read-only afterwards
-  return any_bytes ? bytes : text;
+  // Each built once, on first use (the second only if a log ever needs it);
+  // read-only afterwards.
+  if (any_bytes) {
+    static const Schema bytes(true);
+    return bytes;
+  }
+  static const Schema text(false);
+  return text;
 }
 
 // Reflection writes a byte that is not UTF-8 as "\xNN", which JSON does not
