@@ -63,17 +63,28 @@ Result<json> parse_body(const Request& req) {
       std::string key = url_decode(pair.substr(0, eq));
       form[key] = eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
     }
+    if (!is_utf8(form)) return invalid("the form is not valid UTF-8", "body");
     return form;
   }
   if (body.empty()) return json(nullptr);
   if (has_type(type, "application/x-msgpack") || has_type(type, "application/msgpack")) {
     json j = json::from_msgpack(body, true, false);
     if (j.is_discarded()) return invalid("the body is not valid MessagePack", "body");
+    if (!is_utf8(j)) return invalid("a string in the body is not valid UTF-8", "body");
     return j;
   }
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded()) return invalid("the body is not valid JSON", "body");
   return j;
+}
+
+bool is_utf8(const json& value) {
+  try {
+    (void)value.dump();  // the strict serialiser refuses invalid UTF-8
+    return true;
+  } catch (const json::type_error&) {
+    return false;
+  }
 }
 
 bool wants_msgpack(const Request& req) {

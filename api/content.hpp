@@ -14,8 +14,13 @@ namespace almanac::api {
 // The request body as a JSON value: JSON, MessagePack or a form
 // (application/x-www-form-urlencoded: an object of strings), chosen by
 // Content-Type (JSON when absent). An empty body is null. InvalidArgument,
-// with a message a client can act on, when the bytes do not parse.
+// with a message a client can act on, when the bytes do not parse, or when a
+// string in them is not UTF-8 (MessagePack and forms carry any bytes; the log
+// and every rendering of it hold text).
 Result<json> parse_body(const Request& req);
+
+// Whether every string and key in `value` is valid UTF-8.
+bool is_utf8(const json& value);
 
 // True when the client asked for MessagePack.
 bool wants_msgpack(const Request& req);

@@ -46,7 +46,8 @@ bool Input::decode_body(json& object) {
         else
           object[part.name] = std::move(part.data);
       }
-      return true;
+      if (is_utf8(object)) return true;
+      parts = invalid("a field of the form is not valid UTF-8", "body");
     }
     p.kind = Problem::kUndecodable;
     p.message = parts.status().message();

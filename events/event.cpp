@@ -37,6 +37,9 @@ Status verify_bytes(std::string_view bytes) {
   if (env->payload_type() == ev::Payload::NONE ||
       env->payload_type() > ev::Payload::MAX)
     return data_loss("event has no known payload type");
+  // The verifier lets a union's table be absent; every reader of an event
+  // expects its payload.
+  if (env->payload() == nullptr) return data_loss("event names a payload type but holds no payload");
   return Status::ok();
 }
 

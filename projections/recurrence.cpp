@@ -106,9 +106,11 @@ int64_t occurrence_start(const Series& series, int64_t index) {
 
 bool expand(const Series& series, int64_t window_start, int64_t window_end, size_t cap,
             std::vector<Occurrence>& out) {
+  // Empty as given, or wholly outside the domain: nothing overlaps it (an
+  // occurrence reaching past the domain's edge is outside it too).
+  if (window_end < window_start || window_start > kMaxTime || window_end < kMinTime) return false;
   window_start = std::clamp(window_start, kMinTime, kMaxTime);
   window_end = std::clamp(window_end, kMinTime, kMaxTime);
-  if (window_end < window_start) return false;
 
   const int64_t duration = std::max<int64_t>(0, series.end - series.start);
   auto overlaps = [&](int64_t start) {

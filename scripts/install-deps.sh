@@ -12,7 +12,7 @@ packages=(
   libcurl4-openssl-dev libical-dev libabsl-dev libgoogle-perftools-dev
   libpq-dev postgresql-15
   python3 python3-pytest python3-requests python3-websockets python3-msgpack python3-dateutil
-  prometheus nginx wrk chromium
+  prometheus nginx wrk chromium clang libclang-rt-14-dev python3-pytest-xdist
 )
 # npm for the /docs and /redoc assets: Debian's, unless a Node.js with npm is
 # already installed (its own npm conflicts with Debian's package).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests under AddressSanitizer + UBSan, the concurrency
-# tests again under ThreadSanitizer, and the black-box tests against the real
-# binary. Exits non-zero when anything fails.
+# tests again under ThreadSanitizer, the black-box tests against the real
+# binary, and each fuzz target for a short bounded time. Exits non-zero when
+# anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/almanac-ccache}"
@@ -10,15 +11,16 @@ echo "== build (Debug, AddressSanitizer + UBSan)"
 scripts/build.sh asan
 
 echo "== build (ThreadSanitizer) for the concurrency tests"
-scripts/build.sh tsan unit_projections unit_app
+scripts/build.sh tsan concurrency_tests
 
 echo "== concurrency tests under ThreadSanitizer"
-tsan_options="halt_on_error=1 suppressions=$PWD/tests/tsan.supp"
-TSAN_OPTIONS="$tsan_options" build/tsan/unit_projections "[concurrency]"
-TSAN_OPTIONS="$tsan_options" build/tsan/unit_app "[concurrency]"
+TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" \
+  build/tsan/concurrency_tests "[concurrency]"
 
 echo "== black-box tests against the binary"
-/usr/bin/python3 -m pytest -q tests/contract --almanac build/asan/almanac
+# Two workers, each taking whole modules (a module shares one server): the
+# tests spend most of their time waiting on servers, fsyncs and sockets.
+/usr/bin/python3 -m pytest -q -n 2 --dist loadfile tests/contract --almanac build/asan/almanac
 
 # The same contract tests on a cluster: each server of a test is three nodes on one
 # PostgreSQL log, and each request goes to the next node in turn. A representative
@@ -49,3 +51,7 @@ for bin in unit_events unit_storage unit_commands unit_projections unit_api unit
   fi
 done
 ASAN_OPTIONS="detect_leaks=1" ctest --output-on-failure -j "$(nproc)"
+
+echo "== fuzz targets, briefly"
+cd ../..
+tests/fuzz/run.sh --seconds "${ALMANAC_FUZZ_SECONDS:-15}"

@@ -99,3 +99,17 @@ TEST_CASE("damaged bytes are DataLoss") {
   REQUIRE_FALSE(r.is_ok());
   CHECK(r.status().code() == Code::kDataLoss);
 }
+
+TEST_CASE("a string that is not UTF-8 renders its bytes as Latin-1 characters") {
+  // The API refuses such strings; a log written otherwise must still render,
+  // or a stream would stop at the event. Found by tests/fuzz/envelope_fuzz.
+  ev::UserRegisteredT r;
+  r.username = std::string("caf\xe9\\x41", 8);  // an ISO-8859-1 byte, then a backslash and "x41"
+  r.email = "ok@example.com";
+  Payload p;
+  p.Set(std::move(r));
+  auto j = event_json(envelope_of(std::move(p)));
+  REQUIRE(j.is_ok());
+  CHECK((*j)["payload"]["username"] == "caf\xc3\xa9\\x41");
+  CHECK((*j)["payload"]["email"] == "ok@example.com");
+}

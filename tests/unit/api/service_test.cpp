@@ -21,6 +21,8 @@
 #include "commands/decide.hpp"
 #include "storage/memory_event_store.hpp"
 
+#include "api/service_harness.hpp"  // tests/unit/api
+
 using namespace almanac;
 using namespace almanac::api;
 namespace fs = std::filesystem;
@@ -50,39 +52,14 @@ const Contract& probe() {
   return c;
 }
 
-// A service over an in-memory store with every contract (and the probe one).
-class Harness {
+// The shared service harness with the probe contract, and the calls these
+// tests make.
+class Harness : public testing::ServiceHarness {
  public:
-  explicit Harness(ServerConfig config = {}, Mailer* mailer = nullptr) {
-    dir_ = fs::temp_directory_path() / ("almanac-service-test-" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-    tokens_ = std::move(TokenService::open(dir_.string()).value());
-    writer_ = std::make_unique<cmd::Writer>(store_, state_, clock_, ids_);
-    writer_->on_apply([this](std::span<const Envelope> batch) { models_.apply_batch(batch); });
-    writer_->start();
-    config.argon2_ops = 1;
-    config.argon2_mem = 8192;
-    service_ = std::make_unique<Service>(ServiceDeps{.config = config,
-                                                     .writer = *writer_,
-                                                     .models = models_,
-                                                     .store = store_,
-                                                     .clock = clock_,
-                                                     .tokens = *tokens_,
-                                                     .hub = hub_,
-                                                     .metrics = metrics_,
-                                                     .mailer = mailer,
-                                                     .notices = &notices_});
-    std::vector<const Contract*> contracts(all_contracts().begin(), all_contracts().end());
-    contracts.push_back(&probe());
-    add_contracts(service_->router(), contracts);
-  }
-  ~Harness() {
-    service_.reset();
-    writer_->stop();
-    fs::remove_all(dir_);
-  }
+  explicit Harness(ServerConfig config = {}, Mailer* mailer = nullptr)
+      : ServiceHarness(std::move(config), mailer, {&probe()}) {}
 
-  // Runs Service::handle to its answer.
+  using ServiceHarness::call;
   Response call(http::verb method, std::string target, json body = nullptr,
                 std::vector<std::pair<http::field, std::string>> headers = {}) {
     Request req{method, target, 11};
@@ -92,16 +69,7 @@ class Harness {
       req.body() = body.is_string() ? body.get<std::string>() : body.dump();
       req.prepare_payload();
     }
-    net::io_context io;
-    auto guard = net::make_work_guard(io);
-    std::optional<Response> out;
-    net::co_spawn(io, service_->handle(std::move(req), "10.0.0.1"), [&](std::exception_ptr e, Response r) {
-      REQUIRE_FALSE(e);
-      out = std::move(r);
-      guard.reset();
-    });
-    io.run();
-    return std::move(*out);
+    return call(std::move(req));
   }
 
   Response get(std::string target, const std::string& token = {}) {
@@ -109,34 +77,11 @@ class Harness {
     return call(http::verb::get, std::move(target), nullptr, {{http::field::authorization, "Bearer " + token}});
   }
 
-  // Registers `name` through collab and logs in through flowstate: an access token.
   std::string signed_in(const std::string& name) {
-    Response r = call(http::verb::post, "/api/auth/register",
-                      json{{"email", name + "@example.com"}, {"password", "securepass"}, {"username", name}});
-    REQUIRE(r.result() == http::status::created);
-    r = call(http::verb::post, "/users/login", json{{"username_or_email", name}, {"password", "securepass"}});
-    REQUIRE(r.result() == http::status::ok);
-    return json::parse(r.body())["access_token"];
+    std::string token = ServiceHarness::signed_in(name);
+    REQUIRE_FALSE(token.empty());
+    return token;
   }
-
-  Service& service() { return *service_; }
-  cmd::Writer& writer() { return *writer_; }
-  ManualClock& clock() { return clock_; }
-  std::string notices() const { return notices_.str(); }
-
- private:
-  fs::path dir_;
-  storage::MemoryEventStore store_;
-  cmd::WriteState state_;
-  ManualClock clock_;
-  SequentialIds ids_;
-  proj::ReadModels models_;
-  std::unique_ptr<TokenService> tokens_;
-  Hub hub_;
-  Metrics metrics_;
-  std::unique_ptr<cmd::Writer> writer_;
-  std::ostringstream notices_;
-  std::unique_ptr<Service> service_;
 };
 
 // Keeps every message instead of sending it.
@@ -430,4 +375,33 @@ TEST_CASE("rate policies: a route's own, a contract's, and configuration replaci
     const std::vector<std::string> names = rate_policy_names(h.service().router());
     CHECK(names == std::vector<std::string>{"admin", "probe-fast"});
   }
+}
+
+TEST_CASE("a body whose strings are not UTF-8 is refused, whatever its encoding, and writes nothing") {
+  // JSON's parser checks the text; MessagePack, forms and multipart fields
+  // carry any bytes, and the log must hold only text.
+  Harness h;
+  const std::string token = h.signed_in("uma");
+  const std::string auth = "Bearer " + token;
+  const uint64_t head = h.head();
+  std::vector<uint8_t> packed = json::to_msgpack(json{{"title", "x"}, {"start_time", "2030-01-01T10:00:00Z"},
+                                                      {"end_time", "2030-01-01T11:00:00Z"}});
+  const auto at = std::find(packed.begin(), packed.end(), 'x');
+  REQUIRE(at != packed.end());
+  *at = 0xff;  // the title's one byte
+  Response r = h.call(http::verb::post, "/api/events", std::string(packed.begin(), packed.end()),
+                      {{http::field::content_type, "application/x-msgpack"}, {http::field::authorization, auth}});
+  CHECK(r.result() == http::status::bad_request);
+  CHECK(body_of(r)["detail"]["code"].is_string());
+
+  r = h.call(http::verb::post, "/api/auth/login", std::string("username=uma%FF&password=securepass"),
+             {{http::field::content_type, "application/x-www-form-urlencoded"}});
+  CHECK(r.result() == http::status::bad_request);
+
+  const std::string form = "--B\r\nContent-Disposition: form-data; name=\"first_name\"\r\n\r\nA\xff\r\n--B--\r\n";
+  r = h.call(http::verb::put, "/api/v1/auth/profile/", form,
+             {{http::field::content_type, "multipart/form-data; boundary=B"}, {http::field::authorization, auth}});
+  CHECK(r.result() == http::status::bad_request);
+  CHECK(body_of(r)["error"].is_string());
+  CHECK(h.head() == head);
 }

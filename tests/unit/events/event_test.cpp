@@ -50,6 +50,21 @@ TEST_CASE("damaged bytes are DataLoss, never a crash") {
   CHECK_FALSE(decode(flipped).is_ok());
 }
 
+TEST_CASE("a payload type without its payload is DataLoss") {
+  // Found by tests/fuzz/envelope_fuzz: the verifier accepts a union whose
+  // table is absent, and every reader of the event would dereference it.
+  flatbuffers::FlatBufferBuilder fbb;
+  ev::EventEnvelopeBuilder b(fbb);
+  b.add_position(1);
+  b.add_payload_type(ev::Payload::UserRegistered);
+  ev::FinishEventEnvelopeBuffer(fbb, b.Finish());
+  const std::string_view bytes(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  auto r = decode(bytes);
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().code() == Code::kDataLoss);
+  CHECK_FALSE(verify_bytes(bytes).is_ok());
+}
+
 TEST_CASE("category names round-trip") {
   for (int i = 1; i <= 9; ++i) {
     auto c = static_cast<Category>(i);

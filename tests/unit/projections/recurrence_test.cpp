@@ -355,6 +355,21 @@ TEST_CASE("times before 1970 are handled like any other") {
         std::vector<std::string>{"1969-12-28 23:00", "1969-12-29 23:00", "1969-12-30 23:00"});
 }
 
+TEST_CASE("a window reversed or wholly past the supported domain holds nothing") {
+  // Found by tests/fuzz/recurrence_fuzz: both ends past the domain used to be
+  // clamped onto its edge first, so a reversed window there was no longer
+  // empty and returned the occurrence spanning the edge.
+  constexpr int64_t kEdge = 7'300'000 * kDay;
+  // Twenty days long: the second occurrence (about ten days before the edge)
+  // reaches past it.
+  const Series m{kEdge - 40 * kDay, kEdge - 20 * kDay, RepeatFrequency::Monthly, std::nullopt};
+  CHECK(run(m, kEdge + 20 * kDay, kEdge + 19 * kDay).occurrences.empty());  // reversed
+  CHECK(run(m, kEdge + 15 * kDay, kEdge + 30 * kDay).occurrences.empty());  // past the edge
+  CHECK(run(m, -kEdge - 30 * kDay, -kEdge - 10 * kDay).occurrences.empty());  // before it
+  // Straddling the edge still finds what lies inside.
+  CHECK(run(m, kEdge - 50 * kDay, kEdge + 30 * kDay).occurrences.size() == 2);
+}
+
 TEST_CASE("a window far from an old series jumps to the right occurrences") {
   const Series d = series(at(1955, 7, 4, 7, 45), at(1955, 7, 4, 8), RepeatFrequency::Daily);
   const Series w = series(at(1961, 1, 31, 19), at(1961, 2, 2, 19), RepeatFrequency::Weekly);
