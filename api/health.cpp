@@ -120,6 +120,7 @@ net::awaitable<Response> metrics(Exchange& ex) {
   snap.replay_seconds = ex.service.replay_seconds();
   snap.replay_events = ex.service.replay_events();
   snap.ws_connections = ex.service.hub().subscribers();
+  snap.log_buffered_bytes = ex.service.store().buffered_bytes();
   snap.model_counts = ex.service.models().counts();
   Response res{http::status::ok, ex.req.version()};
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -37,6 +38,7 @@ struct MetricsSnapshot {
   double replay_seconds = 0;
   uint64_t replay_events = 0;
   uint64_t ws_connections = 0;
+  std::optional<uint64_t> log_buffered_bytes;   // EventStore::buffered_bytes
   std::vector<std::pair<std::string, uint64_t>> model_counts;
 };
 
