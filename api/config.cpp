@@ -17,6 +17,7 @@ std::string ServerConfig::validate() const {
   if (batch_max_events < 1 || batch_max_events > 10000)
     return "--batch-max-events must be between 1 and 10000";
   if (max_connections < 1) return "max-connections must be at least 1";
+  if (max_requests_per_connection < 1) return "max-requests-per-connection must be at least 1";
   if (ws_queue_limit < 1) return "the WebSocket queue limit must be at least 1";
   if (ws_ping_interval_ms < 10 || ws_pong_timeout_ms < 10)
     return "--ws-ping-interval and --ws-pong-timeout must be at least 0.01 seconds";

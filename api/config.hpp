@@ -22,7 +22,7 @@ struct ServerConfig {
   uint32_t header_limit = 16 << 10;      // bytes; larger headers get 431
   int read_timeout_s = 30;               // a request must arrive whole within this
   int idle_timeout_s = 75;               // a keep-alive connection idle this long is closed
-  uint32_t max_requests_per_connection = 10000;
+  uint32_t max_requests_per_connection = 10000;   // the last one's answer says Connection: close
   // Open connections (HTTP and WebSocket) at once; one more is closed as soon as
   // it is accepted, so idle or slow clients cannot take every descriptor.
   uint32_t max_connections = 10000;

@@ -139,6 +139,7 @@ net::awaitable<Response> metrics(Exchange& ex) {
   snap.replay_seconds = ex.service.replay_seconds();
   snap.replay_events = ex.service.replay_events();
   snap.ws_connections = ex.service.hub().subscribers();
+  snap.log_buffered_bytes = ex.service.store().buffered_bytes();
   snap.model_counts = ex.service.models().counts();
   if (ClusterLink* cluster = ex.service.cluster()) {
     const ClusterView v = cluster->view();

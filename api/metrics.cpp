@@ -1,6 +1,7 @@
 #include "api/metrics.hpp"
 
 #include <dirent.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -8,9 +9,36 @@
 #include <fstream>
 #include <sstream>
 
+// tcmalloc's C interface (the executables' allocator: CMakeLists.txt),
+// declared weak so that a build on glibc's malloc links without it; there
+// the symbol is null and glibc's own figures are read instead.
+extern "C" int MallocExtension_GetNumericProperty(const char* property, size_t* value)
+    __attribute__((weak));
+
 namespace almanac::api {
 
 namespace {
+
+// What the allocator holds: bytes in use by the server, and bytes freed by it
+// that the allocator keeps for reuse instead of returning them to the system.
+struct HeapFigures {
+  double in_use = 0;
+  double free = 0;
+};
+
+HeapFigures heap_figures() {
+  if (MallocExtension_GetNumericProperty != nullptr) {
+    size_t allocated = 0, heap = 0, unmapped = 0;
+    if (MallocExtension_GetNumericProperty("generic.current_allocated_bytes", &allocated) != 0 &&
+        MallocExtension_GetNumericProperty("generic.heap_size", &heap) != 0) {
+      MallocExtension_GetNumericProperty("tcmalloc.pageheap_unmapped_bytes", &unmapped);
+      const size_t mapped = heap > unmapped ? heap - unmapped : 0;
+      return {double(allocated), double(mapped > allocated ? mapped - allocated : 0)};
+    }
+  }
+  const struct mallinfo2 info = ::mallinfo2();
+  return {double(info.uordblks + info.hblkhd), double(info.fordblks)};
+}
 
 std::string escape_label(std::string_view v) {
   std::string out;
@@ -221,6 +249,16 @@ std::string Metrics::render(const MetricsSnapshot& s) const {
   sample(out, "process_open_fds", "", double(fds));
   header(out, "process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.");
   sample(out, "process_start_time_seconds", "", started_us_ / 1e6);
+  const HeapFigures heap = heap_figures();
+  header(out, "almanac_heap_bytes", "gauge",
+         "Heap memory by state: in use by the server, or free and kept by the allocator for reuse.");
+  sample(out, "almanac_heap_bytes", "state=\"in_use\"", heap.in_use);
+  sample(out, "almanac_heap_bytes", "state=\"free\"", heap.free);
+  if (s.log_buffered_bytes) {
+    header(out, "almanac_log_buffered_bytes", "gauge",
+           "Memory the log holds for appends not yet written to its table files (RocksDB memtables).");
+    sample(out, "almanac_log_buffered_bytes", "", double(*s.log_buffered_bytes));
+  }
   return out;
 }
 

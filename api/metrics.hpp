@@ -38,6 +38,7 @@ struct MetricsSnapshot {
   double replay_seconds = 0;
   uint64_t replay_events = 0;
   uint64_t ws_connections = 0;
+  std::optional<uint64_t> log_buffered_bytes;   // EventStore::buffered_bytes
   std::vector<std::pair<std::string, uint64_t>> model_counts;
   // A node of a cluster (api/cluster.hpp); absent on a node on its own.
   struct Cluster {

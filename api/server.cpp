@@ -183,7 +183,9 @@ net::awaitable<void> Server::session(net::ip::tcp::socket socket) {
 
     auto handling = service_.handle(std::move(req), client_ip);  // see above: not inside co_await
     Response res = co_await std::move(handling);
-    if (stopping_) res.keep_alive(false);
+    // The last request a connection may carry says so (Connection: close):
+    // a client would otherwise send the next one on a socket being closed.
+    if (stopping_ || served + 1 == config_.max_requests_per_connection) res.keep_alive(false);
     bool keep = res.keep_alive();
     stream.expires_after(std::chrono::seconds(config_.read_timeout_s));
     auto [wec, wn] = co_await http::async_write(stream, res, kTuple);

@@ -395,6 +395,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       {"header-limit", "Largest request header block in bytes (default 16384)"},
       {"read-timeout", "Seconds a client has to send a whole request (default 30)"},
       {"idle-timeout", "Seconds an idle keep-alive connection stays open (default 75)"},
+      {"max-requests-per-connection", "Requests one keep-alive connection may carry; the last answer says "
+                                      "Connection: close (default 10000)"},
       {"access-ttl", "Access token lifetime in seconds (default 3600)"},
       {"refresh-ttl", "Refresh token lifetime in seconds (default 604800)"},
       {"ws-queue-limit", "Messages queued for a slow WebSocket client before it is closed (default 1024)"},

@@ -31,7 +31,7 @@ namespace {
 // The settings serve understands, with their environment variable names.
 const char* const kSettingNames[] = {
     "data", "listen", "threads", "rate-limits", "auth-per-minute", "user-per-minute",
-    "body-limit", "header-limit", "read-timeout", "idle-timeout", "access-ttl", "refresh-ttl",
+    "body-limit", "header-limit", "read-timeout", "idle-timeout", "max-requests-per-connection", "access-ttl", "refresh-ttl",
     "anonymous-calendars", "bench-fast-hash", "access-log", "ws-queue-limit", "max-connections",
     "web-assets",
     "expand-max-days", "batch-max-events",
@@ -174,6 +174,7 @@ std::string build_config(const Settings& flags, api::ServerConfig& c) {
     else if (k == "header-limit") ok = parse_number(v, c.header_limit);
     else if (k == "read-timeout") ok = parse_number(v, c.read_timeout_s);
     else if (k == "idle-timeout") ok = parse_number(v, c.idle_timeout_s);
+    else if (k == "max-requests-per-connection") ok = parse_number(v, c.max_requests_per_connection);
     else if (k == "access-ttl") ok = parse_number(v, c.access_ttl_s);
     else if (k == "refresh-ttl") ok = parse_number(v, c.refresh_ttl_s);
     else if (k == "ws-queue-limit") ok = parse_number(v, c.ws_queue_limit);

@@ -419,11 +419,15 @@ void apply_event(WriteState& s, const Envelope& env) {
       break;
     }
     case ev::Payload::EventDeleted: {
-      EventState& e = s.events[id];
-      unindex_event(s, id, e);
-      e.deleted = true;
-      if (e.calendar_id != 0)
-        if (CalendarState* cal = s.calendars.find(e.calendar_id)) cal->events.erase(id);
+      EventState* e = s.events.find(id);
+      if (e == nullptr) break;
+      unindex_event(s, id, *e);
+      if (e->calendar_id != 0)
+        if (CalendarState* cal = s.calendars.find(e->calendar_id)) cal->events.erase(id);
+      // Gone for good: every command on it is refused as not found, which an
+      // id without a record gets too. So its record and stream version go, and
+      // a server that keeps creating and deleting events keeps a steady size.
+      s.events.erase(id);
       break;
     }
     case ev::Payload::EventShared: {

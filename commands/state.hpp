@@ -36,9 +36,10 @@ namespace almanac::cmd {
 // Records keyed by an aggregate id, each entry also holding the version of
 // the stream with that id (0: no events), so that applying an event touches
 // one entry for both. The entries live in a DenseMap (events/dense_map.hpp):
-// a pointer or reference to a record or a version stays valid until the
-// table is destroyed (nothing is ever erased here), and no id, however
-// corrupt, makes the table reserve memory out of proportion to what it holds.
+// a pointer or reference to a record or a version stays valid until its id
+// is erased (only a deleted event's is: see apply_event) or the table is
+// destroyed, and no id, however corrupt, makes the table reserve memory out
+// of proportion to what it holds.
 //
 // A record exists once operator[] created it; a version may exist without a
 // record (a stream whose events this state does not fold) and the other way
@@ -72,6 +73,12 @@ class IdTable {
   }
   // The version of stream `id`, for apply() to advance.
   uint64_t& version_of(int64_t id) { return entries_.get_or_create(id).version; }
+
+  // Forgets the record and the version of `id`.
+  void erase(int64_t id) {
+    if (const Entry* e = entries_.find(id); e != nullptr && e->has_record) --records_;
+    entries_.erase(id);
+  }
 
   // Records held.
   size_t size() const { return records_; }
@@ -236,7 +243,9 @@ struct WriteState {
   uint64_t checksum() const;
 
   // Lookups: nullptr when unknown. Deleted aggregates are still returned
-  // (with deleted = true) so callers can tell "gone" from "never existed".
+  // (with deleted = true), except events: a deleted event is forgotten, its
+  // stream version with it (commands/events.cpp), so that events created and
+  // deleted cost nothing once gone.
   const UserState* user(int64_t id) const;
   const SessionState* session(int64_t id) const;
   const PasswordResetState* password_reset(int64_t id) const;

@@ -6,18 +6,21 @@
 //
 // Layout: the slot of id n is slot (n - 1) % kChunk of chunk (n - 1) / kChunk,
 // so a lookup is two predictable loads, with no hashing and no per-record
-// allocation. A chunk is allocated when its first slot is taken; chunks are
-// never moved or freed while the table lives.
+// allocation. A chunk is allocated when its first slot is taken and freed when
+// its last record is erased, so ids whose records are all gone (aggregates
+// created and deleted long ago) cost a null pointer per kChunk ids: a server
+// whose live records stay few while ids keep growing keeps a steady size.
 //
 // Hostile or corrupt ids: a slot is only allocated for an id in
-// [1, 2 * (slots in use) + kMaxGap], or in a chunk that already exists. Any
-// other id (below 1, or far beyond the ids in use, as a corrupt log could
-// hold) goes to an ordered fallback map, so a stray id of 10^15 costs one map
-// node: the chunks never span more than 2 * n + kMaxGap slots (rounded up to
-// a chunk), n the most slots ever in use at once. Where an id lives is fixed
-// when its record is created, and lookups check both places, so an id the
-// chunks later grow over stays in the fallback until it is erased. An id is
-// never in both.
+// [1, 2 * (records in slots) + kMaxGap], in the chunk after the highest id
+// ever given a slot (where the next dense id lands however many records were
+// erased before it), or in a chunk that already exists. Any other id (below
+// 1, or far beyond the ids in use, as a corrupt log could hold) goes to an
+// ordered fallback map, so a stray id of 10^15 costs one map node, and a run
+// of stray ids costs at most a chunk each. Where an id lives is fixed when
+// its record is created, and lookups check both places, so an id the chunks
+// later grow over stays in the fallback until it is erased. An id is never in
+// both.
 //
 // Pointers and references to a record stay valid until that id is erased or
 // the table is destroyed: neither chunk growth nor the fallback (a node-based
@@ -27,6 +30,7 @@
 // state; ReadModels locks the read models).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -59,6 +63,7 @@ class DenseMap {
       if (other.chunks_[c]) chunks_[c] = std::make_unique<Chunk>(*other.chunks_[c]);
     fallback_ = other.fallback_;
     in_chunks_ = other.in_chunks_;
+    top_ = other.top_;
     size_ = other.size_;
     return *this;
   }
@@ -75,7 +80,7 @@ class DenseMap {
   T& get_or_create(int64_t id) {
     if (Slot* s = slot(id)) {
       if (s->has_value()) return **s;
-      if (fallback_.empty()) return take(*s);
+      if (fallback_.empty()) return take(id);
     }
     return create(id);
   }
@@ -87,12 +92,15 @@ class DenseMap {
     return record;
   }
 
-  // Removes the record of `id`; true when there was one.
+  // Removes the record of `id`, and frees its chunk when that was the
+  // chunk's last record; true when there was one.
   bool erase(int64_t id) {
     if (Slot* s = slot(id); s != nullptr && s->has_value()) {
       s->reset();
       --in_chunks_;
       --size_;
+      std::unique_ptr<Chunk>& chunk = chunks_[chunk_of(id)];
+      if (--chunk->taken == 0) chunk.reset();
       return true;
     }
     if (fallback_.empty() || fallback_.erase(id) == 0) return false;
@@ -130,7 +138,7 @@ class DenseMap {
       if (chunk == nullptr) continue;
       const int64_t base = static_cast<int64_t>(c << kChunkBits) + 1;
       for (size_t i = 0; i < static_cast<size_t>(kChunk); ++i) {
-        const Slot& s = (*chunk)[i];
+        const Slot& s = chunk->slots[i];
         if (!s.has_value()) continue;
         const int64_t id = base + static_cast<int64_t>(i);
         for (; next != fallback_.end() && next->first < id; ++next)
@@ -144,23 +152,36 @@ class DenseMap {
 
  private:
   using Slot = std::optional<T>;
-  using Chunk = std::array<Slot, static_cast<size_t>(kChunk)>;
+  struct Chunk {
+    std::array<Slot, static_cast<size_t>(kChunk)> slots;
+    size_t taken = 0;   // slots holding a record
+  };
 
-  // The slot of `id` when its chunk exists, else nullptr. Ids below 1 wrap
-  // to an index no chunk has.
+  // The chunk index of `id`, and its slot in that chunk. Ids below 1 wrap to
+  // an index no chunk has.
+  static uint64_t chunk_of(int64_t id) { return (static_cast<uint64_t>(id) - 1) >> kChunkBits; }
+  static size_t slot_in_chunk(int64_t id) {
+    return static_cast<size_t>((static_cast<uint64_t>(id) - 1) & (kChunk - 1));
+  }
+
+  // The slot of `id` when its chunk exists, else nullptr.
   const Slot* slot(int64_t id) const {
-    const uint64_t i = static_cast<uint64_t>(id) - 1;
-    const uint64_t c = i >> kChunkBits;
+    const uint64_t c = chunk_of(id);
     if (c >= chunks_.size()) return nullptr;
     const Chunk* chunk = chunks_[c].get();
-    return chunk == nullptr ? nullptr : &(*chunk)[i & (kChunk - 1)];
+    return chunk == nullptr ? nullptr : &chunk->slots[slot_in_chunk(id)];
   }
   Slot* slot(int64_t id) { return const_cast<Slot*>(std::as_const(*this).slot(id)); }
 
-  T& take(Slot& s) {
+  // Fills the empty slot of `id`, in a chunk that exists.
+  T& take(int64_t id) {
+    Chunk& chunk = *chunks_[chunk_of(id)];
+    Slot& s = chunk.slots[slot_in_chunk(id)];
     s.emplace();
+    ++chunk.taken;
     ++in_chunks_;
     ++size_;
+    top_ = std::max(top_, id);
     return *s;
   }
 
@@ -180,23 +201,25 @@ class DenseMap {
       auto it = fallback_.find(id);
       if (it != fallback_.end()) return it->second;
     }
-    if (Slot* s = slot(id)) return take(*s);   // its chunk exists: no new memory
-    if (id < 1 || static_cast<uint64_t>(id) >
-                      2 * static_cast<uint64_t>(in_chunks_) + static_cast<uint64_t>(kMaxGap)) {
+    if (slot(id) != nullptr) return take(id);   // its chunk exists: no new memory
+    const auto u = static_cast<uint64_t>(id);
+    const bool in_range = u <= 2 * static_cast<uint64_t>(in_chunks_) + static_cast<uint64_t>(kMaxGap) ||
+                         chunk_of(id) <= chunk_of(top_) + 1;
+    if (id < 1 || !in_range) {
       ++size_;
       return fallback_.try_emplace(id).first->second;
     }
-    const uint64_t i = static_cast<uint64_t>(id) - 1;
-    const auto c = static_cast<size_t>(i >> kChunkBits);
+    const auto c = static_cast<size_t>(chunk_of(id));
     if (c >= chunks_.size()) chunks_.resize(c + 1);
     chunks_[c] = std::make_unique<Chunk>();
-    return take((*chunks_[c])[i & (kChunk - 1)]);
+    return take(id);
   }
 
-  std::vector<std::unique_ptr<Chunk>> chunks_;  // by (id - 1) / kChunk; null: none taken yet
+  std::vector<std::unique_ptr<Chunk>> chunks_;  // by (id - 1) / kChunk; null: no record in it
   std::map<int64_t, T> fallback_;               // ids that got no slot (see above)
   size_t in_chunks_ = 0;                        // records in chunks_
   size_t size_ = 0;                             // records in both
+  int64_t top_ = 1;                             // the highest id ever given a slot (1: none yet)
 };
 
 }  // namespace almanac

@@ -109,6 +109,10 @@ class EventStore {
   // Small named values beside the log (read-model checksums, settings).
   virtual Status put_meta(std::string_view key, std::string_view value) = 0;
   virtual Result<std::optional<std::string>> get_meta(std::string_view key) const = 0;
+
+  // Memory the store holds for appends not yet in its files (RocksDB's
+  // memtables), for /metrics; nullopt for a store without such a buffer.
+  virtual std::optional<uint64_t> buffered_bytes() const { return std::nullopt; }
 };
 
 }  // namespace almanac

@@ -82,16 +82,41 @@ void for_each_trigram(std::string_view text, F&& f) {
 }  // namespace
 
 void EventsModel::add_trigrams(int64_t id, const Folded& now, const Folded* before) {
+  // Stale entries (deleted events, old texts) are dropped by rebuilding the
+  // lists once they have grown to twice what the last rebuild left: the
+  // rebuild's cost is then paid for by the appends since, and the index
+  // stays in proportion to the public events alive. Done before adding, so
+  // an event being indexed is either in public_ already or added below.
+  if (trigram_entries_ > 2 * trigram_entries_rebuilt_ + kTrigramSlack) rebuild_trigrams();
   absl::flat_hash_set<uint32_t> had;
   if (before != nullptr) {
     for_each_trigram(before->title, [&](uint32_t t) { had.insert(t); });
     for_each_trigram(before->description, [&](uint32_t t) { had.insert(t); });
   }
+  push_trigrams(id, now, had);
+}
+
+void EventsModel::push_trigrams(int64_t id, const Folded& text, absl::flat_hash_set<uint32_t>& had) {
   auto add = [&](uint32_t t) {
-    if (had.insert(t).second) trigrams_[t].push_back(id);
+    if (had.insert(t).second) {
+      trigrams_[t].push_back(id);
+      ++trigram_entries_;
+    }
   };
-  for_each_trigram(now.title, add);
-  for_each_trigram(now.description, add);
+  for_each_trigram(text.title, add);
+  for_each_trigram(text.description, add);
+}
+
+void EventsModel::rebuild_trigrams() {
+  trigrams_.clear();
+  trigram_entries_ = 0;
+  absl::flat_hash_set<uint32_t> had;
+  for (int64_t id : public_)
+    if (const Folded* text = folded_.find(id)) {
+      had.clear();
+      push_trigrams(id, *text, had);
+    }
+  trigram_entries_rebuilt_ = trigram_entries_;
 }
 
 void EventsModel::index(const EventView& v) {

@@ -30,6 +30,8 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 
 #include "events/event.hpp"
 #include "projections/calendars.hpp"
@@ -137,11 +139,19 @@ class EventsModel {
   DenseMap<Folded> folded_;
   // Trigrams of the folded text of public events -> their ids, so that a
   // search reads the ids under the needle's rarest trigram instead of every
-  // public event. Appended to as texts change and never pruned: a list may
-  // hold an id twice or one whose text moved on, and every candidate is
-  // checked against folded_ anyway.
+  // public event. Appended to as texts change: a list may hold an id twice,
+  // a deleted one, or one whose text moved on, and every candidate is checked
+  // against folded_ anyway. Rebuilt from the live public events once the
+  // entries reach twice what the last rebuild left (plus kTrigramSlack).
   absl::flat_hash_map<uint32_t, std::vector<int64_t>> trigrams_;
+  size_t trigram_entries_ = 0;           // ids in all the lists
+  size_t trigram_entries_rebuilt_ = 0;   // ... right after the last rebuild
+  static constexpr size_t kTrigramSlack = 1 << 16;
+  // Adds id under the trigrams of `now` that `before` (its earlier text) lacks.
   void add_trigrams(int64_t id, const Folded& now, const Folded* before);
+  // Adds id under each trigram of `text` not in `had`, adding them to it.
+  void push_trigrams(int64_t id, const Folded& text, absl::flat_hash_set<uint32_t>& had);
+  void rebuild_trigrams();
   StartIndex by_start_;                // (start, id), non-repeating only
   int64_t max_duration_ = 0;           // never shrinks
   absl::btree_set<int64_t> series_;    // repeating events

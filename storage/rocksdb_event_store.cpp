@@ -237,6 +237,16 @@ Status RocksEventStore::load_stream_bounds() {
 
 uint64_t RocksEventStore::head() const { return head_.load(std::memory_order_acquire); }
 
+std::optional<uint64_t> RocksEventStore::buffered_bytes() const {
+  uint64_t total = 0;
+  for (rocksdb::ColumnFamilyHandle* cf : {log_cf_, streams_cf_, meta_cf_, default_cf_}) {
+    uint64_t bytes = 0;
+    if (cf != nullptr && db_->GetIntProperty(cf, rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes))
+      total += bytes;
+  }
+  return total;
+}
+
 uint64_t RocksEventStore::stream_version(StreamId stream) const {
   auto v = current_version(stream);
   return v ? *v : 0;

@@ -84,6 +84,8 @@ class RocksEventStore final : public EventStore {
                                        std::unique_ptr<PreparedAppend> next) override;
   std::vector<Result<AppendOutcome>> commit(std::unique_ptr<PreparedAppend> prepared) override;
   uint64_t head() const override;
+  // Every column family's memtables, flushed or not yet.
+  std::optional<uint64_t> buffered_bytes() const override;
   // Returns 0 when the stream is unknown, and also when the index cannot be
   // read (I/O error); append() itself never relies on this method.
   uint64_t stream_version(StreamId stream) const override;

@@ -88,6 +88,10 @@ def test_metrics_pass_promtool(server):
     requests.get(server.url("/nothing"))
     requests.post(server.url("/metrics"))
     requests.get(server.url("/metrics/"), allow_redirects=False)
+    name = f"m{uuid.uuid4().hex[:10]}"
+    assert requests.post(server.url("/api/auth/register"),
+                         json={"email": f"{name}@example.com", "password": "Metrics-pass-9",
+                               "username": name}).status_code == 201   # a write for the memtables
     r = requests.get(server.url("/metrics"))
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/plain")
@@ -95,6 +99,13 @@ def test_metrics_pass_promtool(server):
     assert check.returncode == 0, f"promtool check metrics:\n{check.stdout}{check.stderr}"
     assert 'almanac_http_requests_total{route="(not found)",method="GET",status="404"}' in r.text
     assert 'almanac_http_requests_total{route="(method not allowed)",method="POST",status="405"}' in r.text
+    # Memory by what holds it: the heap in use and kept free, the log's memtables.
+    values = {line.split(" ")[0]: float(line.split(" ")[1]) for line in r.text.splitlines()
+              if line and not line.startswith("#")}
+    assert values['almanac_heap_bytes{state="in_use"}'] > 0
+    assert values['almanac_heap_bytes{state="free"}'] >= 0
+    assert values["almanac_log_buffered_bytes"] > 0          # the registration sits in a memtable
+    assert values["almanac_log_buffered_bytes"] < values["process_resident_memory_bytes"]
 
 
 # ---- /openapi.json -------------------------------------------------------------------------

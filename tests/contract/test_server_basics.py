@@ -64,6 +64,27 @@ def test_slow_client_is_disconnected(make_server):
     assert Client(s).get("/health/live").status_code == 200
 
 
+def test_the_last_request_of_a_connection_says_connection_close(make_server):
+    s = make_server("--max-requests-per-connection", "3")
+    host, port = s.host_port.split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.settimeout(10)
+    answers = b""
+    for _ in range(3):
+        sock.sendall(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+        while answers.count(b"HTTP/1.1 200") < _ + 1 or not answers.endswith(b"}"):
+            chunk = sock.recv(4096)
+            assert chunk, "the server closed the connection before answering"
+            answers += chunk
+    heads = [part.split(b"\r\n\r\n")[0].lower() for part in answers.split(b"HTTP/1.1 ")[1:]]
+    assert len(heads) == 3
+    assert all(b"connection: close" not in h for h in heads[:2])
+    assert b"connection: close" in heads[2]          # the client knows not to send a fourth
+    assert sock.recv(1024) == b""                    # and the server closes
+    # a new connection is served as before
+    assert Client(s).get("/health/live").status_code == 200
+
+
 def test_graceful_shutdown_exits_cleanly(server):
     assert Client(server).get("/health/live").status_code == 200
     code, err = server.stop()

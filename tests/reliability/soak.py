@@ -4,15 +4,13 @@
 Several connections send requests of every contract at a fixed total rate:
 reads of each contract's lists and profiles, edits of a fixed set of objects,
 and objects created and deleted again, so the live data stays the same size
-while the log grows. The server's RSS is sampled every 10 s, with the size of the
-log's write-ahead files: RocksDB keeps what they hold in memtables as well
-until it flushes them at 64 MiB, so that part of RSS grows with the log and is
-bounded. After the run the memtables' cost is measured (the peak RSS of
-reading the log before and after a restart has flushed them), and RSS less
-that cost, in proportion to the unflushed log at each sample, is what must not
-grow. It prints the throughput, the p50/p99 latency, the errors (any answer
-other than the one expected, or no answer), the RSS samples, and that trend
-over the second half of the run.
+while the log grows. Every 10 s the server's /metrics gives its RSS, its heap
+(in use, and free but kept by the allocator) and the memory of the log's
+memtables: RocksDB keeps the newest writes there until it flushes them to
+table files at 64 MiB, so that part grows with the log and is bounded. RSS
+less the memtables is what must not grow. It prints the throughput, the
+p50/p99 latency, the errors (any answer other than the one expected, or no
+answer), the samples, and that trend over the second half of the run.
 
 Exits 1 when there was an error, when the offered rate was not kept (the
 server fell behind), or when memory kept growing: that trend extrapolated over
@@ -22,13 +20,10 @@ removed afterwards. Usage: tests/reliability/soak.py [--almanac PATH]
 [--minutes M | --seconds S] [--rate R] [--connections C]."""
 import argparse
 import concurrent.futures
-import glob
 import json
-import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,33 +38,27 @@ PASSWORD = "Soak-test-9"
 SAMPLE_EVERY = 10.0
 
 
-def unflushed_log_kib(data):
-    """Bytes in the log's write-ahead files: what RocksDB also holds in its memtables until it
-    flushes them to table files (at 64 MiB a column family)."""
-    return sum(os.path.getsize(f) for f in glob.glob(os.path.join(data, "*.log"))) // 1024
+class Sample:
+    """The server's memory at one moment, from its /metrics, in KiB."""
 
+    def __init__(self, t, base):
+        text = requests.get(f"{base}/metrics", timeout=TIMEOUT).text
+        values = {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines()
+                  if line and not line.startswith("#")}
+        self.t = t
+        self.rss = values["process_resident_memory_bytes"] / 1024
+        self.heap_in_use = values['almanac_heap_bytes{state="in_use"}'] / 1024
+        self.heap_free = values['almanac_heap_bytes{state="free"}'] / 1024
+        self.memtables = values["almanac_log_buffered_bytes"] / 1024
+        self.head = int(values["almanac_log_head_position"])
 
-def peak_rss_kib(argv):
-    """The peak RSS of a command run to its end."""
-    p = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], capture_output=True, text=True, timeout=600)
-    return int(p.stderr.strip().splitlines()[-1])
+    def rest(self):
+        """RSS less the memtables: what must not grow."""
+        return self.rss - self.memtables
 
-
-def memtable_kib(binary, data, stderr_path):
-    """What the unflushed log costs in memory. Reading one event opens the log read-only, which
-    loads the write-ahead files into memtables; a server started on the directory flushes them
-    to table files. The peak RSS of the read before that, less the one after."""
-    read = [binary, "log", "--data", data, "--limit", "1"]
-    before = peak_rss_kib(read)
-    Server(binary, data, stderr_path=stderr_path).start().stop()
-    if unflushed_log_kib(data) > 64:
-        raise SystemExit("soak: a restart did not flush the log's memtables; cannot size them")
-    return max(0, before - peak_rss_kib(read))
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    def row(self):
+        return [round(self.t), round(self.rss / 1024, 1), round(self.memtables / 1024, 1),
+                round(self.heap_in_use / 1024, 1), round(self.heap_free / 1024, 1)]
 
 
 class Client:
@@ -197,7 +186,7 @@ def main():
               f"server pid {pid} on {server.base}", flush=True)
 
         latencies, errors, lock = [], [], threading.Lock()
-        samples = []  # (seconds since start, RSS KiB, unflushed log KiB)
+        samples = []
         start = time.monotonic()
         end = start + duration
         interval = args.connections / args.rate  # each connection keeps its share of the rate
@@ -228,18 +217,17 @@ def main():
             t.start()
         while time.monotonic() < end:
             t = time.monotonic() - start
-            samples.append((t, rss_kib(pid), unflushed_log_kib(data)))
-            print(f"  {t:6.0f} s  RSS {samples[-1][1] / 1024:7.1f} MiB  unflushed log {samples[-1][2] / 1024:6.1f} MiB"
+            s = Sample(t, server.base)
+            samples.append(s)
+            print(f"  {t:6.0f} s  RSS {s.rss / 1024:6.1f} MiB  memtables {s.memtables / 1024:5.1f} MiB"
+                  f"  heap in use {s.heap_in_use / 1024:5.1f} MiB, free {s.heap_free / 1024:5.1f} MiB"
                   f"  errors {len(errors)}", flush=True)
             time.sleep(min(SAMPLE_EVERY, max(0.0, end - time.monotonic())))
         for t in threads:
             t.join()
         elapsed = time.monotonic() - start
-        samples.append((elapsed, rss_kib(pid), unflushed_log_kib(data)))
-        head = requests.get(f"{server.base}/metrics", timeout=30).text
-        head = next((line.split()[1] for line in head.splitlines() if line.startswith("almanac_log_head_position ")), "?")
+        samples.append(Sample(elapsed, server.base))
         status = server.stop()
-        memtables = memtable_kib(args.almanac, data, f"{data}.stderr")
     finally:
         if server.proc.poll() is None:
             server.stop()
@@ -250,24 +238,25 @@ def main():
     latencies.sort()
     p50 = latencies[done // 2] * 1000 if done else 0
     p99 = latencies[min(done - 1, int(done * 0.99))] * 1000 if done else 0
-    # Memory for the unflushed log, in proportion to its size, as measured at the end.
-    per_log_kib = memtables / samples[-1][2] if samples[-1][2] else 0.0
-    rest = [(t, k - w * per_log_kib) for t, k, w in samples]
-    half = [r for r in rest if r[0] >= elapsed / 2]
-    slope = statistics.linear_regression([r[0] for r in half], [r[1] for r in half]).slope if len(half) >= 2 else 0.0
-    mid_rss = half[0][1] if half else samples[0][1]
+    half = [s for s in samples if s.t >= elapsed / 2]
+    slope = statistics.linear_regression([s.t for s in half], [s.rest() for s in half]).slope if len(half) >= 2 else 0.0
+    mid_rss = half[0].rest() if half else samples[0].rest()
     growth = slope * elapsed / mid_rss if mid_rss else 0.0
     kept = done / elapsed >= 0.95 * args.rate
     summary = {
         "seconds": round(elapsed, 1), "requests": done, "requests_per_s": round(done / elapsed, 1),
         "offered_per_s": args.rate, "p50_ms": round(p50, 2), "p99_ms": round(p99, 2), "errors": len(errors),
-        "rss_start_mib": round(samples[0][1] / 1024, 1), "rss_end_mib": round(samples[-1][1] / 1024, 1),
-        "unflushed_log_end_mib": round(samples[-1][2] / 1024, 1), "memtables_end_mib": round(memtables / 1024, 1),
-        "rss_less_memtables_start_mib": round(rest[0][1] / 1024, 1),
-        "rss_less_memtables_end_mib": round(rest[-1][1] / 1024, 1),
-        "rss_less_memtables_trend_kib_per_min_second_half": round(slope * 60, 1), "log_head": head,
-        "server_exit": status,
-        "samples_mib": [[round(t), round(k / 1024, 1), round(w / 1024, 1)] for t, k, w in samples]}
+        "rss_start_mib": round(samples[0].rss / 1024, 1), "rss_end_mib": round(samples[-1].rss / 1024, 1),
+        "memtables_end_mib": round(samples[-1].memtables / 1024, 1),
+        "rss_less_memtables_start_mib": round(samples[0].rest() / 1024, 1),
+        "rss_less_memtables_end_mib": round(samples[-1].rest() / 1024, 1),
+        "rss_less_memtables_trend_kib_per_min_second_half": round(slope * 60, 1),
+        "heap_in_use_start_mib": round(samples[0].heap_in_use / 1024, 1),
+        "heap_in_use_end_mib": round(samples[-1].heap_in_use / 1024, 1),
+        "heap_free_end_mib": round(samples[-1].heap_free / 1024, 1),
+        "log_head": samples[-1].head, "server_exit": status,
+        "samples_mib": {"columns": ["s", "rss", "memtables", "heap_in_use", "heap_free"],
+                        "rows": [s.row() for s in samples]}}
     print(json.dumps({k: v for k, v in summary.items() if k != "samples_mib"}, indent=1))
     if args.json:
         with open(args.json, "w") as f:

@@ -144,3 +144,35 @@ TEST_CASE("DenseMap keeps dense, hostile and later-covered ids apart and records
   copy.assign(1, "changed");
   CHECK(*one == "one");
 }
+
+TEST_CASE("DenseMap frees a chunk with its last record, and churn past the gap stays in slots") {
+  Map m;
+  m.assign(1, "kept");   // a long-lived record keeps the first chunk
+  // Records created and erased again, ids ever growing, few alive at once:
+  // ids run far past 2 * (records alive) + kMaxGap and still get slots,
+  // and the chunks they leave behind are freed.
+  const int64_t last = Map::kMaxGap + 5 * Map::kChunk;
+  for (int64_t id = 2; id <= last; ++id) {
+    m.assign(id, "x");
+    if (id > 2) REQUIRE(m.erase(id - 1));
+  }
+  CHECK(m.size() == 2);
+  CHECK(*m.find(1) == "kept");
+  CHECK(*m.find(last) == "x");
+  CHECK(m.find(last - 1) == nullptr);
+  // The first chunk (id 1) and the last one (id `last`) only.
+  CHECK(m.reserved_slots() == static_cast<size_t>(2 * Map::kChunk));
+  CHECK(walk(m) == Walk{{1, "kept"}, {last, "x"}});
+  // An id in a freed chunk takes a slot again.
+  m.assign(Map::kChunk + 3, "again");
+  CHECK(*m.find(Map::kChunk + 3) == "again");
+  CHECK(m.reserved_slots() == static_cast<size_t>(3 * Map::kChunk));
+  CHECK(m.erase(Map::kChunk + 3));
+  CHECK(m.reserved_slots() == static_cast<size_t>(2 * Map::kChunk));
+  // A stray id far beyond the highest one still goes to the fallback.
+  m.assign(last + 10 * Map::kMaxGap, "stray");
+  CHECK(m.reserved_slots() == static_cast<size_t>(2 * Map::kChunk));
+  CHECK(*m.find(last + 10 * Map::kMaxGap) == "stray");
+  Map copy = m;
+  CHECK(walk(copy) == walk(m));
+}

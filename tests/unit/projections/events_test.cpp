@@ -408,3 +408,36 @@ TEST_CASE("searching public events reads the text as it is now, whatever the nee
   q.search = "lantern";
   CHECK(m.events(q).total == 0);
 }
+
+TEST_CASE("the search index forgets deleted events as it grows and still finds every live one") {
+  ReadModels m;
+  Log log(m);
+  register_users(log, 1);
+  // Enough text that the trigram lists are rebuilt several times over.
+  const int64_t n = 3000;
+  auto title_of = [](int64_t id) {
+    std::string digits = std::to_string(1000000 + id);
+    return "Gathering " + digits + " at the old mill by the river";
+  };
+  for (int64_t id = 1; id <= n; ++id) {
+    auto s = scheduled(id, 1, title_of(id), kT0 + kDay, 0);
+    s.visibility = ev::Visibility::Public;
+    s.description = "A long description of gathering number " + std::to_string(id) +
+                    ", with enough words to hold many trigrams of its own";
+    s.fields |= event_field::kDescription;
+    log.put(Category::Event, id, s, 1);
+    if (id % 10 != 0) log.put(Category::Event, id, deleted(), 1);
+  }
+  EventQuery q;
+  q.viewer = 1;
+  q.scope = EventScope::kPublic;
+  q.limit = 1000;
+  q.search = "old mill";
+  CHECK(m.events(q).total == static_cast<size_t>(n / 10));
+  for (int64_t id : {int64_t{10}, int64_t{1500}, n}) {
+    q.search = std::to_string(1000000 + id);
+    CHECK(ids_of(m.events(q)) == std::vector<int64_t>{id});
+  }
+  q.search = std::to_string(1000000 + 1499);   // deleted
+  CHECK(m.events(q).total == 0);
+}
