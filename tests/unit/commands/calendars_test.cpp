@@ -1,4 +1,5 @@
 #include "harness.hpp"
+#include <algorithm>
 
 using namespace almanac;
 using namespace almanac::cmd;
@@ -87,6 +88,8 @@ TEST_CASE("DeleteCalendar deletes the calendar and its live events in one decisi
   CHECK(d.events[1].payload.AsEventDeleted()->with_calendar);
   CHECK(d.events[2].stream == StreamId{Category::Event, e3});
   CHECK(h.state.event(e1) == nullptr);   // a deleted event is forgotten
+  CHECK(h.state.version(StreamId{Category::Event, e1}) == 0);
+  CHECK(h.state.next_id(Category::Event) > std::max(e1, e3));   // its id is never given again
   REQUIRE(h.state.event(other) != nullptr);
   CHECK_FALSE(h.state.event(other)->deleted);
   CHECK(h.state.calendar(work)->deleted);
