@@ -9,6 +9,18 @@
 #include <fstream>
 #include <sstream>
 
+// Under a sanitizer, its own allocator holds the heap and says what it holds.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define ALMANAC_SANITIZER_HEAP 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define ALMANAC_SANITIZER_HEAP 1
+#endif
+#endif
+#ifdef ALMANAC_SANITIZER_HEAP
+#include <sanitizer/allocator_interface.h>
+#endif
+
 // tcmalloc's C interface (the executables' allocator: CMakeLists.txt),
 // declared weak so that a build on glibc's malloc links without it; there
 // the symbol is null and glibc's own figures are read instead.
@@ -27,6 +39,9 @@ struct HeapFigures {
 };
 
 HeapFigures heap_figures() {
+#ifdef ALMANAC_SANITIZER_HEAP
+  return {double(__sanitizer_get_current_allocated_bytes()), double(__sanitizer_get_free_bytes())};
+#else
   if (MallocExtension_GetNumericProperty != nullptr) {
     size_t allocated = 0, heap = 0, unmapped = 0;
     if (MallocExtension_GetNumericProperty("generic.current_allocated_bytes", &allocated) != 0 &&
@@ -38,6 +53,7 @@ HeapFigures heap_figures() {
   }
   const struct mallinfo2 info = ::mallinfo2();
   return {double(info.uordblks + info.hblkhd), double(info.fordblks)};
+#endif
 }
 
 std::string escape_label(std::string_view v) {

@@ -100,7 +100,7 @@ def test_metrics_pass_promtool(server):
     assert 'almanac_http_requests_total{route="(not found)",method="GET",status="404"}' in r.text
     assert 'almanac_http_requests_total{route="(method not allowed)",method="POST",status="405"}' in r.text
     # Memory by what holds it: the heap in use and kept free, the log's memtables.
-    values = {line.split(" ")[0]: float(line.split(" ")[1]) for line in r.text.splitlines()
+    values = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in r.text.splitlines()
               if line and not line.startswith("#")}
     assert values['almanac_heap_bytes{state="in_use"}'] > 0
     assert values['almanac_heap_bytes{state="free"}'] >= 0

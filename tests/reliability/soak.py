@@ -43,7 +43,7 @@ class Sample:
 
     def __init__(self, t, base):
         text = requests.get(f"{base}/metrics", timeout=TIMEOUT).text
-        values = {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines()
+        values = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                   if line and not line.startswith("#")}
         self.t = t
         self.rss = values["process_resident_memory_bytes"] / 1024
