@@ -18,7 +18,9 @@
 #endif
 #endif
 #ifdef ALMANAC_SANITIZER_HEAP
-#include <sanitizer/allocator_interface.h>
+// The sanitizer runtimes' allocator interface (GCC ships no header for it).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
+extern "C" size_t __sanitizer_get_free_bytes();
 #endif
 
 // tcmalloc's C interface (the executables' allocator: CMakeLists.txt),

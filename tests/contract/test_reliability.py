@@ -68,3 +68,13 @@ def test_a_short_soak_answers_every_request(almanac, tmp_path):
     assert s["requests_per_s"] >= 38
     assert len(s["samples_mib"]["rows"]) >= 3
     assert s["memtables_end_mib"] > 0 and s["heap_in_use_end_mib"] > 0
+
+
+def test_memory_phases_report_every_phase_and_reads_keep_nothing(almanac, tmp_path):
+    s = run("memory_phases.py", almanac, tmp_path, "--scale", "0.02")
+    assert [p["phase"] for p in s["phases"]] == [
+        "warm-up reads", "reads", "collab edits", "collab events created and deleted",
+        "gatherings created and deleted", "admin edits"]
+    assert s["server_exit"] == 0
+    # Reads keep nothing on the heap (a KiB a request would be a leak).
+    assert s["phases"][1]["in_use"] < 1024

@@ -5,6 +5,16 @@ import subprocess
 import threading
 import time
 
+import requests
+
+
+def metrics(base, timeout=10):
+    """The server's /metrics as {sample with its labels: value} (the value is after the
+    last space: label values may hold spaces)."""
+    text = requests.get(f"{base}/metrics", timeout=timeout).text
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines() if line and not line.startswith("#")}
+
 
 class Server:
     """almanac serve on a free loopback port over one data directory."""

@@ -31,7 +31,7 @@ import time
 
 import requests
 
-from harness import Server
+from harness import Server, metrics
 
 TIMEOUT = 10
 PASSWORD = "Soak-test-9"
@@ -42,9 +42,7 @@ class Sample:
     """The server's memory at one moment, from its /metrics, in KiB."""
 
     def __init__(self, t, base):
-        text = requests.get(f"{base}/metrics", timeout=TIMEOUT).text
-        values = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                  if line and not line.startswith("#")}
+        values = metrics(base, TIMEOUT)
         self.t = t
         self.rss = values["process_resident_memory_bytes"] / 1024
         self.heap_in_use = values['almanac_heap_bytes{state="in_use"}'] / 1024
