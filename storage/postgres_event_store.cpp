@@ -433,6 +433,11 @@ void PostgresEventStore::end_term_locked() {
 
 void PostgresEventStore::resign() {
   std::lock_guard lock(writer_mu_);
+  // Released before the session closes: once resign() returns, the lock is
+  // free for the next writer and nobody sees it held (a closed session's
+  // locks go only when its server process has ended).
+  if (leading_.load(std::memory_order_acquire) && writer_conn_ && writer_conn_->ok())
+    (void)writer_conn_->exec(sql::kUnlock, pg::Params().int8(static_cast<int64_t>(lock_key_)));
   end_term_locked();
 }
 

@@ -109,6 +109,9 @@ FROM c WHERE category IS NOT NULL
 // ---- the writer's role ---------------------------------------------------------
 
 inline constexpr const char* kTryLock = "SELECT pg_try_advisory_lock($1)";
+// Gives the writer's lock back at once, rather than when the server notices
+// the closed session (the next writer should not wait for that).
+inline constexpr const char* kUnlock = "SELECT pg_advisory_unlock($1)";
 // Waits for the row lock of a commit in flight, so that commit is in the head.
 inline constexpr const char* kClaim =
     "UPDATE almanac_control SET epoch = epoch + 1, writer_node = $1, writer_address = $2, "
