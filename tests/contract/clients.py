@@ -84,11 +84,12 @@ class Writers:
         self.password_of = password_of
         self.stop_flag = threading.Event()
         self.acknowledged = []
+        self.statuses = {}   # every status answered, for the failure message
         self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self._run, args=(f"{prefix}{i}",), daemon=True)
+        self.threads = [threading.Thread(target=self._run, args=(f"{prefix}{i}", i), daemon=True)
                         for i in range(threads)]
 
-    def _run(self, prefix):
+    def _run(self, prefix, index):
         session = requests.Session()
         for n in range(100000):
             if self.stop_flag.is_set():
@@ -100,8 +101,9 @@ class Writers:
                                        "password": self.password_of(name)})
             except requests.RequestException:
                 return  # the server went away: this write was never answered
-            if r.status_code == 200:
-                with self.lock:
+            with self.lock:
+                self.statuses[r.status_code] = self.statuses.get(r.status_code, 0) + 1
+                if r.status_code == 200:
                     self.acknowledged.append(name)
 
     def start(self):
@@ -119,7 +121,7 @@ class Writers:
             if self.count() >= count:
                 return
             time.sleep(0.01)
-        raise AssertionError(f"fewer than {count} writes acknowledged in {timeout}s")
+        raise AssertionError(f"fewer than {count} writes acknowledged in {timeout}s: {self.statuses}")
 
     def finish(self):
         self.stop_flag.set()

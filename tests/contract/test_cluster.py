@@ -19,7 +19,7 @@ import pytest
 import requests
 import websockets
 
-from clients import PASSWORD, Client, bearer, login, register
+from clients import PASSWORD, Client, Writers, bearer, login, register
 from cluster_support import SECRET, Cluster, LockHolder, Postgres
 from conftest import Server
 
@@ -60,18 +60,14 @@ def token_of(node, name):
     return login(node, name)
 
 
-class RoundRobinWriters:
+class RoundRobinWriters(Writers):
     """Threads that register users through the given nodes in turn until stopped; remembers
-    which registrations were acknowledged and every status answered."""
+    which registrations were acknowledged and every status answered. A write that gets no
+    answer (its node is down) is counted and the thread goes on to the next node."""
 
     def __init__(self, nodes, threads=6, prefix="rr"):
         self.nodes = list(nodes)
-        self.stop_flag = threading.Event()
-        self.lock = threading.Lock()
-        self.acknowledged = []
-        self.statuses = {}
-        self.threads = [threading.Thread(target=self._run, args=(f"{prefix}{i}", i), daemon=True)
-                        for i in range(threads)]
+        super().__init__(None, threads=threads, prefix=prefix)
 
     def _run(self, prefix, offset):
         sessions = [requests.Session() for _ in self.nodes]
@@ -79,10 +75,9 @@ class RoundRobinWriters:
             if self.stop_flag.is_set():
                 return
             k = (n + offset) % len(self.nodes)
-            node = self.nodes[k]
             name = f"{prefix}-{n}-{uuid.uuid4().hex[:6]}"
             try:
-                r = sessions[k].post(node.url("/users/register"), timeout=30,
+                r = sessions[k].post(self.nodes[k].url("/users/register"), timeout=30,
                                      json={"username": name, "email": f"{name}@example.com", "password": PASSWORD})
                 status = r.status_code
             except requests.RequestException:
@@ -91,30 +86,6 @@ class RoundRobinWriters:
                 self.statuses[status] = self.statuses.get(status, 0) + 1
                 if status == 200:
                     self.acknowledged.append(name)
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def count(self):
-        with self.lock:
-            return len(self.acknowledged)
-
-    def wait_for(self, count, timeout=60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.count() >= count:
-                return
-            time.sleep(0.01)
-        raise AssertionError(f"fewer than {count} writes acknowledged in {timeout}s: {self.statuses}")
-
-    def finish(self):
-        self.stop_flag.set()
-        for t in self.threads:
-            t.join(timeout=60)
-            assert not t.is_alive()
-        return list(self.acknowledged)
 
 
 def all_can_log_in(node, names):
