@@ -4,25 +4,16 @@
 // takes forwarded commands on, and the cluster in /health/ready and /metrics.
 #include <catch2/catch.hpp>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include <atomic>
-#include <filesystem>
-#include <random>
+#include <memory>
 
 #include "api/cluster.hpp"
-#include "api/contracts/contracts.hpp"
-#include "api/routes.hpp"
-#include "api/service.hpp"
+#include "api/service_harness.hpp"  // tests/unit/api
 #include "commands/command_codec.hpp"
 #include "commands/decide.hpp"
-#include "storage/memory_event_store.hpp"
 
 using namespace almanac;
 using namespace almanac::api;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -31,7 +22,7 @@ constexpr const char* kSecret = "the-secret-of-this-test-cluster";
 // A cluster of one node whose role the test sets: as the writer it submits
 // to a real writer; as a follower it refuses writes as a node without a
 // writer does.
-class FakeCluster final : public cmd::CommandSink, public ClusterLink {
+class FakeCluster final : public testing::ClusterNode {
  public:
   explicit FakeCluster(cmd::Writer& writer) : writer_(writer) {}
   std::atomic<bool> writing{false};
@@ -72,34 +63,7 @@ class FakeCluster final : public cmd::CommandSink, public ClusterLink {
 
 class Harness {
  public:
-  Harness() {
-    dir_ = fs::temp_directory_path() / ("almanac-cluster-api-test-" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-    tokens_ = std::move(TokenService::open(dir_.string()).value());
-    writer_ = std::make_unique<cmd::Writer>(store_, state_, clock_, ids_);
-    writer_->on_apply([this](std::span<const Envelope> batch) { models_.apply_batch(batch); });
-    writer_->start();
-    cluster_ = std::make_unique<FakeCluster>(*writer_);
-    ServerConfig config;
-    config.argon2_ops = 1;
-    config.argon2_mem = 8192;
-    service_ = std::make_unique<Service>(ServiceDeps{.config = config,
-                                                     .writer = *cluster_,
-                                                     .models = models_,
-                                                     .store = store_,
-                                                     .clock = clock_,
-                                                     .tokens = *tokens_,
-                                                     .hub = hub_,
-                                                     .metrics = metrics_,
-                                                     .cluster = cluster_.get()});
-    add_contracts(service_->router(), all_contracts());
-    add_cluster_routes(service_->router());
-  }
-  ~Harness() {
-    service_.reset();
-    writer_->stop();
-    fs::remove_all(dir_);
-  }
+  Harness() = default;
 
   Response call(http::verb method, std::string target, std::string body = {},
                 std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -110,34 +74,19 @@ class Harness {
       req.body() = std::move(body);
       req.prepare_payload();
     }
-    net::io_context io;
-    auto guard = net::make_work_guard(io);
-    std::optional<Response> out;
-    net::co_spawn(io, service_->handle(std::move(req), "10.0.0.9"), [&](std::exception_ptr e, Response r) {
-      REQUIRE_FALSE(e);
-      out = std::move(r);
-      guard.reset();
-    });
-    io.run();
-    return std::move(*out);
+    return h_.call(std::move(req));
   }
 
   FakeCluster& cluster() { return *cluster_; }
-  proj::ReadModels& models() { return models_; }
+  proj::ReadModels& models() { return h_.models(); }
 
  private:
-  fs::path dir_;
-  storage::MemoryEventStore store_;
-  cmd::WriteState state_;
-  ManualClock clock_;
-  SequentialIds ids_;
-  proj::ReadModels models_;
-  std::unique_ptr<TokenService> tokens_;
-  Hub hub_;
-  Metrics metrics_;
-  std::unique_ptr<cmd::Writer> writer_;
-  std::unique_ptr<FakeCluster> cluster_;
-  std::unique_ptr<Service> service_;
+  FakeCluster* cluster_ = nullptr;   // made, and owned, by h_
+  testing::ServiceHarness h_{{}, nullptr, {}, [this](cmd::Writer& writer) {
+    auto node = std::make_unique<FakeCluster>(writer);
+    cluster_ = node.get();
+    return node;
+  }};
 };
 
 json body_of(const Response& r) { return json::parse(r.body()); }

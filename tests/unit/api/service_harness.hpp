@@ -1,7 +1,8 @@
 // A whole service over the in-memory store, without a socket: every
 // contract's routes (and any a test adds), real tokens, the real writer and
-// read models, a temp directory for what the service keeps on disk. For the
-// Service::handle tests and the request fuzzer (tests/fuzz/http_fuzz).
+// read models, a temp directory for what the service keeps on disk, and
+// optionally a cluster node in front of the writer. For the Service::handle
+// tests, the cluster tests and the request fuzzer (tests/fuzz/http_fuzz).
 #pragma once
 
 #include <boost/asio/co_spawn.hpp>
@@ -10,6 +11,7 @@
 
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "api/cluster.hpp"
 #include "api/contracts/contracts.hpp"
 #include "api/mailer.hpp"
 #include "api/routes.hpp"
@@ -28,12 +31,19 @@
 
 namespace almanac::testing {
 
+// A node of a cluster in front of the harness's writer: commands go through
+// it, and the service sees it as its cluster.
+struct ClusterNode : cmd::CommandSink, api::ClusterLink {};
+using MakeClusterNode = std::function<std::unique_ptr<ClusterNode>(cmd::Writer&)>;
+
 class ServiceHarness {
  public:
   // `config` as given, with the cheapest Argon2 cost; `mailer` null: the one
   // the configuration names. `extra` contracts are served beside all five.
+  // With `make_node`, the service is a node of a cluster: its commands go to
+  // that node, and the cluster's internal routes are served too.
   explicit ServiceHarness(api::ServerConfig config = {}, api::Mailer* mailer = nullptr,
-                          std::vector<const api::Contract*> extra = {}) {
+                          std::vector<const api::Contract*> extra = {}, MakeClusterNode make_node = {}) {
     dir_ = std::filesystem::temp_directory_path() /
            ("almanac-service-" + std::to_string(std::random_device{}()));
     std::filesystem::create_directories(dir_);
@@ -41,22 +51,26 @@ class ServiceHarness {
     writer_ = std::make_unique<cmd::Writer>(store_, state_, clock_, ids_);
     writer_->on_apply([this](std::span<const Envelope> batch) { models_.apply_batch(batch); });
     writer_->start();
+    if (make_node) node_ = make_node(*writer_);
     config.data_dir = dir_.string();
     config.argon2_ops = 1;
     config.argon2_mem = 8192;
     service_ = std::make_unique<api::Service>(api::ServiceDeps{.config = config,
-                                                               .writer = *writer_,
+                                                               .writer = node_ ? static_cast<cmd::CommandSink&>(*node_)
+                                                                               : static_cast<cmd::CommandSink&>(*writer_),
                                                                .models = models_,
                                                                .store = store_,
                                                                .clock = clock_,
                                                                .tokens = *tokens_,
                                                                .hub = hub_,
                                                                .metrics = metrics_,
+                                                               .cluster = node_.get(),
                                                                .mailer = mailer,
                                                                .notices = &notices_});
     std::vector<const api::Contract*> contracts(api::all_contracts().begin(), api::all_contracts().end());
     contracts.insert(contracts.end(), extra.begin(), extra.end());
     api::add_contracts(service_->router(), contracts);
+    if (node_) api::add_cluster_routes(service_->router());
   }
   ~ServiceHarness() {
     service_.reset();
@@ -67,6 +81,7 @@ class ServiceHarness {
   api::Service& service() { return *service_; }
   cmd::Writer& writer() { return *writer_; }
   ManualClock& clock() { return clock_; }
+  proj::ReadModels& models() { return models_; }
   uint64_t head() const { return store_.head(); }
   std::string notices() const { return notices_.str(); }
 
@@ -121,6 +136,7 @@ class ServiceHarness {
   api::Metrics metrics_;
   std::ostringstream notices_;
   std::unique_ptr<cmd::Writer> writer_;
+  std::unique_ptr<ClusterNode> node_;
   std::unique_ptr<api::Service> service_;
 };
 
